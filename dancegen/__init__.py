@@ -1,0 +1,20 @@
+"""dancegen: music in, dance out.
+
+Seq2Seq (Bi-LSTM encoder, attention, LSTM decoder) dance generation with human-pose structural
+feedback (HGR), after "Music-Driven Enhanced Dance Performance Generation by Integrating Seq2Seq and
+Human Pose Recognition" (HighTech and Innovation Journal, 2026).
+"""
+from .dance import Dance
+from .errors import DanceGenError
+
+__version__ = "0.1.0"
+
+
+def generate(music, **kwargs):
+    """Generate a dance for a music file with the bundled model; see :func:`dancegen.generate_api.generate`."""
+    from .generate_api import generate as _generate
+
+    return _generate(music, **kwargs)
+
+
+__all__ = ["Dance", "DanceGenError", "generate", "__version__"]

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: a virtual environment in .venv with dancegen installed.
+# torch is pinned to 2.13.0 (the local CPU wheel) and installed in the same pip command as the
+# package, so no resolver step can pull a CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import dancegen, torch, mediapipe" >/dev/null 2>&1 || [ "${DANCEGEN_REINSTALL:-0}" = 1 ]; then
+  .venv/bin/pip install --quiet torch==2.13.0 -e ".[dev]"
+  # mediapipe 0.10.21 is the last wheel that ships its pose models; its declared deps are not needed.
+  .venv/bin/pip install --quiet --no-deps mediapipe==0.10.21
+fi
