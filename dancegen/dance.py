@@ -94,6 +94,7 @@ class Dance:
         os.close(fd)
         try:
             np.savez(tmp, **arrays)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

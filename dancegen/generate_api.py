@@ -1,0 +1,34 @@
+"""``dancegen.generate(path, ...) -> Dance``: the Python entry point of the main job."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def generate(music, *, start: float = 0.0, duration: float | None = None, seed: int = 0,
+             genre: str | None = None, fps: float | None = None, model: str | Path | None = None,
+             feedback: bool = True, beat_lock: bool = True, seed_motion=None, progress: bool = False,
+             out_dir: str | Path | None = None, video: bool = False):
+    """Generate a dance for a music file.
+
+    Parameters mirror ``dancegen generate``; ``model`` is a model file (default: the bundled one),
+    ``seed_motion`` a ``(S, 18, 2)`` pixel array or a :class:`~dancegen.dance.Dance`. When
+    ``out_dir`` is given, ``dance.npz`` (and ``dance.mp4`` if ``video``) are written there.
+    Returns a :class:`~dancegen.dance.Dance` with ``T == round(duration * fps)`` frames.
+    """
+    from .dance import Dance
+    from .model.bundle import ModelBundle
+    from .model.generate import GenerateOptions, generate_dance
+
+    if isinstance(seed_motion, Dance):
+        seed_motion = seed_motion.keypoints
+    opts = GenerateOptions(start=start, duration=duration, seed=seed, genre=genre, fps=fps, feedback=feedback,
+                           beat_lock=beat_lock, seed_pose=seed_motion, progress=progress)
+    dance = generate_dance(music, ModelBundle.load(model), opts)
+    if out_dir is not None:
+        out = Path(out_dir)
+        dance.save(out / "dance.npz")
+        if video:
+            from .render.video import render_video
+
+            render_video(dance, out / "dance.mp4", overwrite=True, progress=progress)
+    return dance

@@ -1,0 +1,89 @@
+"""A trained generator as one file: weights plus everything needed to use them (feature settings
+and statistics, reference bone lengths, body scale, genres, the seed pose, training facts)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from .seq2seq import ModelConfig, Seq2SeqDance
+
+FORMAT = "dancegen-seq2seq/1"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.pt"
+
+
+@dataclass
+class ModelBundle:
+    model: Seq2SeqDance
+    feature_config: dict          # dancegen.audio.features.FeatureConfig.to_dict()
+    feature_stats: dict           # dancegen.audio.features.FeatureStats.to_dict()
+    ref_lengths: np.ndarray       # (17,) body units
+    body_scale: float             # pixels per body unit at generation time
+    canvas: tuple                 # (w, h)
+    genres: list
+    seed_pose: np.ndarray         # (36,) mean training pose (params)
+    neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32))
+    info: dict = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return float(self.feature_config.get("fps", 25.0))
+
+    def save(self, path: str | os.PathLike, half: bool = True) -> Path:
+        """Write atomically. ``half`` stores weights in float16 (loaded back as float32)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sd = {k: (v.half() if half and v.is_floating_point() else v) for k, v in self.model.state_dict().items()}
+        obj = dict(format=FORMAT, model_config=self.model.cfg.to_dict(), state_dict=sd,
+                   feature_config=self.feature_config, feature_stats=self.feature_stats,
+                   ref_lengths=np.asarray(self.ref_lengths, np.float32).tolist(), body_scale=float(self.body_scale),
+                   canvas=list(self.canvas), genres=list(self.genres),
+                   seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
+                   neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=path.parent)
+        os.close(fd)
+        try:
+            torch.save(obj, tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> "ModelBundle":
+        path = Path(path) if path else DEFAULT_MODEL
+        if not path.exists():
+            hint = " (the bundled default model is missing: reinstall dancegen)" if path == DEFAULT_MODEL else ""
+            raise ModelError(f"{path}: model file not found{hint}")
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise ModelError(f"{path}: not a readable model file ({type(e).__name__}); pass a file written by "
+                             f"'dancegen train' (runs/<name>/model.pt)") from None
+        if isinstance(obj, dict) and "state_dict" in obj and "hyper_parameters" in obj and "bundle" in obj.get("hyper_parameters", {}):
+            obj = obj["hyper_parameters"]["bundle"]
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise ModelError(f"{path}: not a dancegen Seq2Seq model (format {obj.get('format') if isinstance(obj, dict) else '?'}); "
+                             f"use a model.pt written by 'dancegen train'")
+        model = Seq2SeqDance(ModelConfig.from_dict(obj["model_config"]))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state_dict"].items()})
+        model.eval()
+        return cls(model=model, feature_config=obj["feature_config"], feature_stats=obj["feature_stats"],
+                   ref_lengths=np.asarray(obj["ref_lengths"], np.float32), body_scale=float(obj["body_scale"]),
+                   canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
+                   seed_pose=np.asarray(obj["seed_pose"], np.float32),
+                   neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
+                   info=obj.get("info", {}))
+
+
+def bundle_bytes(path) -> int:
+    return Path(path).stat().st_size
+
+

@@ -1,0 +1,115 @@
+"""``dancegen generate`` and ``dancegen train``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(sub):
+    g = sub.add_parser("generate", help="music in, dance out: OUTDIR/dance.npz and OUTDIR/dance.mp4",
+                       description="Generate a dance for a music file with the bundled (or a given) model.")
+    g.add_argument("music", help="music file (wav, mp3, ogg, flac)")
+    g.add_argument("-o", "--out", required=True, help="output folder (dance.npz, dance.mp4)")
+    g.add_argument("--start", type=float, default=0.0, help="seconds into the song to start (default 0)")
+    g.add_argument("--duration", type=float, default=None, help="seconds to dance (default: the rest of the song)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (different seeds, different dances)")
+    g.add_argument("--genre", default="auto", help="genre style code (waltz, cha-cha, rumba, tango) or auto (by tempo)")
+    g.add_argument("--fps", type=float, default=None, help="output frame rate (default: the model's, 25)")
+    g.add_argument("--model", default=None, help="model file from 'dancegen train' (default: the bundled model)")
+    g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
+    g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
+    g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
+    g.add_argument("--no-video", action="store_true", help="write dance.npz only")
+    g.add_argument("--size", default="960x540", help="video size WxH (default 960x540)")
+    g.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    g.set_defaults(func=cmd_generate)
+
+    t = sub.add_parser("train", help="train a generator on dance data (Lightning; CPU by default)",
+                       description="Train the Seq2Seq generator. Resumes from OUT/last.ckpt when it exists.")
+    t.add_argument("--data", required=False, help="Dance with Melody folder (required unless in --config)")
+    t.add_argument("--config", default=None, help="JSON or YAML file with TrainConfig fields")
+    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.pt)")
+    t.add_argument("--epochs", type=int, default=None, help="max epochs")
+    t.add_argument("--max-minutes", type=float, default=None, help="wall-clock limit")
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
+    t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
+    t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
+    t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
+    t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
+    t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
+    t.add_argument("--limit-train-clips", type=int, default=None, help=argparse_hide())
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+
+def argparse_hide():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def _parse_size(s: str):
+    from ..errors import ConfigError
+
+    try:
+        w, h = (int(v) for v in s.lower().split("x"))
+        assert w > 0 and h > 0
+        return (w - w % 2, h - h % 2)
+    except Exception:
+        raise ConfigError(f"--size {s!r}: use WIDTHxHEIGHT, e.g. 960x540") from None
+
+
+def cmd_generate(args) -> int:
+    from ..dance import Dance
+    from ..errors import ConfigError
+    from .bundle import ModelBundle
+    from .generate import GenerateOptions, generate_dance
+
+    out = Path(args.out)
+    npz, mp4 = out / "dance.npz", out / "dance.mp4"
+    if not args.force:
+        for p in (npz,) + (() if args.no_video else (mp4,)):
+            if p.exists():
+                raise ConfigError(f"{p}: exists; pass --force to overwrite")
+    size = _parse_size(args.size)
+    bundle = ModelBundle.load(args.model)
+    seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
+    opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
+                           fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
+                           seed_pose=seed_motion, progress=not args.quiet)
+    dance = generate_dance(args.music, bundle, opts)
+    dance.save(npz)
+    print(f"{npz}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}", file=sys.stderr)
+    if not args.no_video:
+        from ..render.video import render_video
+
+        render_video(dance, mp4, size=size, progress=not args.quiet, overwrite=True)
+        print(f"{mp4}: video with music", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from ..errors import ConfigError
+    from ..train.config import TrainConfig
+    from ..train.run import check_config, train
+
+    overrides = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
+                     batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,
+                     attention=args.attention, devices=args.devices, strategy=args.strategy,
+                     accelerator=args.accelerator, limit_train_clips=args.limit_train_clips)
+    if args.no_hgr:
+        overrides["hgr_losses"] = False
+    if args.config:
+        cfg = TrainConfig.from_file(args.config, **overrides)
+    else:
+        cfg = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    if not cfg.data:
+        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    check_config(cfg)
+    path = train(cfg, progress=not args.quiet)
+    print(f"trained model: {path}", file=sys.stderr)
+    return 0

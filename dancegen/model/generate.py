@@ -1,0 +1,242 @@
+"""Dance generation with a trained Seq2Seq model: music file in, :class:`~dancegen.dance.Dance` out.
+
+Pipeline: decode + features at the model's frame rate -> Bi-LSTM encoding (in overlapping chunks,
+so memory stays bounded for any song length) -> frame-by-frame decoding, every new pose checked and
+corrected by the HGR online feedback before it is fed back -> beat lock (a bounded, smooth retiming
+that moves the motion's accents onto the music's beats) -> pixels on the canvas.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+# typical tempo ranges of the training genres (BPM), used by genre="auto"
+_GENRE_TEMPO = {"waltz": (84, 100), "rumba": (100, 112), "cha-cha": (112, 132)}
+
+
+def auto_genre(tempo: float, genres: list[str]) -> str:
+    """Pick a training genre for a song by its tempo (folded into 80-160 BPM): waltz for 84-100,
+    rumba for 100-112, cha-cha otherwise (the most energetic genre for fast songs)."""
+    t = float(tempo) if tempo and np.isfinite(tempo) else 120.0
+    while t > 0 and t < 80:
+        t *= 2
+    while t > 160:
+        t /= 2
+    for g, (lo, hi) in _GENRE_TEMPO.items():
+        if lo <= t < hi and g in genres:
+            return g
+    return "cha-cha" if "cha-cha" in genres else genres[0]
+
+
+@dataclass
+class GenerateOptions:
+    start: float = 0.0
+    duration: float | None = None
+    seed: int = 0
+    genre: str | None = None          # None/"auto": by tempo
+    fps: float | None = None          # output fps (default: the model's)
+    feedback: bool = True             # HGR online correction (--no-feedback: "w/o HGR")
+    beat_lock: bool = True
+    max_rate_change: float = 0.25     # beat lock: local playback rate within [1/(1+x), 1+x]
+    noise: float = 0.01               # seeded exploration noise on the fed-back pose (body units)
+    seed_pose: np.ndarray | None = None   # (18,2) pixels, or (S,18,2) seed motion
+    chunk: int = 480
+    margin: int = 60
+    progress: bool = True
+    timings: dict = field(default_factory=dict)
+
+
+def encode_chunked(model, feats, chunk: int, margin: int):
+    """Encoder states for a long sequence ``(1, T, F)`` computed in chunks of ``chunk`` frames with
+    ``margin`` frames of context on each side (the Bi-LSTM sees what it saw in training)."""
+    import torch
+
+    T = feats.shape[1]
+    if T <= chunk + 2 * margin:
+        return model.encoder(feats)
+    outs = []
+    for s in range(0, T, chunk):
+        a, b = max(0, s - margin), min(T, s + chunk + margin)
+        enc = model.encoder(feats[:, a:b])
+        outs.append(enc[:, s - a: s - a + min(chunk, T - s)])
+    return torch.cat(outs, dim=1)
+
+
+def run_decoder(bundle, feats_std: np.ndarray, genre_idx: int, opts: GenerateOptions, corrector=None):
+    """Free-running decoding: ``feats_std (T, F)`` -> pose parameters ``(T, 36)``."""
+    import torch
+    from torch import nn
+
+    from . import posecode
+
+    model = bundle.model
+    cfg = model.cfg
+    T = feats_std.shape[0]
+    rng = np.random.default_rng(opts.seed)
+    W = cfg.window
+    out = np.empty((T, posecode.POSE_DIM), np.float32)
+    ref = bundle.ref_lengths
+    nb = bundle.neck_bounds
+    center = (bundle.canvas[0] / 2, bundle.canvas[1] / 2)
+    with torch.inference_mode():
+        f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
+        enc = encode_chunked(model, f, opts.chunk, opts.margin)
+        mem = {"T": T, "summary": enc.mean(dim=1)}
+        if cfg.attention == "none":
+            mem["global"] = torch.tanh(model.global_ctx(enc.mean(dim=1)))
+        else:
+            mem["keys"] = nn.functional.pad(model.attn.keys(enc), (0, 0, W, W))
+            mem["values"] = nn.functional.pad(enc, (0, 0, W, W))
+            valid = torch.zeros(1, T + 2 * W, dtype=torch.bool)
+            valid[:, W:W + T] = True
+            mem["valid"] = valid
+        # seed pose / seed motion
+        if opts.seed_pose is not None:
+            sp = np.asarray(opts.seed_pose, np.float32)
+            sp = sp[None] if sp.ndim == 2 else sp
+            seed_params = posecode.encode(sp, posecode.body_scale(sp), center, ref)
+        else:
+            seed_params = bundle.seed_pose[None] + rng.normal(0, 0.03, (1, posecode.POSE_DIM)).astype(np.float32)
+            seed_params = posecode.encode(posecode.decode(seed_params, 1.0, (0, 0), ref), 1.0, (0, 0), ref)
+        g = torch.tensor([genre_idx])
+        state, ge = model.start(mem, torch.from_numpy(seed_params[-1:]), g)
+        prev = torch.from_numpy(seed_params[:1])
+        for s in range(1, len(seed_params)):  # warm the decoder on the seed motion
+            _, state, _ = model.step(mem, 0, prev, state, ge)
+            prev = torch.from_numpy(seed_params[s:s + 1])
+        it = range(T)
+        if opts.progress and T > 500:
+            from tqdm import tqdm
+
+            it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
+        noise = rng.normal(0, opts.noise, (T, posecode.POSE_DIM)).astype(np.float32) if opts.noise else None
+        for t in it:
+            pred, state, _ = model.step(mem, t, prev, state, ge)
+            p = pred[0].numpy().copy()
+            p[0] = min(max(p[0], nb[0]), nb[1])  # keep the neck in the range seen in training
+            p[1] = min(max(p[1], nb[2]), nb[3])
+            if corrector is not None:
+                p = corrector(p)
+            out[t] = p
+            fb = p + noise[t] if noise is not None else p
+            prev = torch.from_numpy(fb[None])
+    return out
+
+
+def make_corrector(bundle, fps: float):
+    """The HGR online loop in parameter space: decode the new pose to joints (body units), let
+    :class:`dancegen.feedback.online.OnlineCorrector` check and correct it against the reference
+    skeleton and the recent history, and encode it back."""
+    from ..feedback.online import OnlineCorrector
+    from . import posecode
+
+    ref = bundle.ref_lengths
+    corr = OnlineCorrector(ref_lengths=_joint_ref(ref), fps=fps)
+
+    def step(p: np.ndarray) -> np.ndarray:
+        joints = posecode.decode(p, 1.0, (0.0, 0.0), ref)
+        fixed = corr.step(joints)
+        return posecode.encode(fixed, 1.0, (0.0, 0.0), ref)
+
+    step.corrector = corr
+    return step
+
+
+def _joint_ref(ref_params: np.ndarray) -> np.ndarray:
+    """Reference bone lengths in body units (the generator's ``ref`` already is per bone)."""
+    return np.asarray(ref_params, np.float32)
+
+
+def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
+    """Generate a dance for ``music`` (path). Returns a :class:`~dancegen.dance.Dance` whose
+    ``T == round(duration * fps)``; ``duration`` defaults to the rest of the song after ``start``."""
+    from ..audio.features import FeatureConfig, FeatureStats, music_features
+    from ..audio.io import audio_duration
+    from ..dance import Dance
+    from . import posecode
+    from .bundle import ModelBundle
+
+    opts = opts or GenerateOptions()
+    timings = opts.timings
+    t0 = time.perf_counter()
+    bundle = bundle if bundle is not None else ModelBundle.load(None)
+    timings["load_model_s"] = time.perf_counter() - t0
+    music = str(music)
+    total = audio_duration(music)
+    if opts.start < 0 or (total and opts.start >= total):
+        raise ConfigError(f"--start {opts.start}: must be within the song (0 to {total:.1f} s)")
+    duration = opts.duration if opts.duration is not None else max(0.0, total - opts.start)
+    if duration <= 0:
+        raise ConfigError(f"--duration {duration}: must be positive")
+    duration = min(duration, total - opts.start) if total else duration
+    out_fps = float(opts.fps or bundle.fps)
+    if not 1 <= out_fps <= 240:
+        raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
+    t1 = time.perf_counter()
+    fcfg = FeatureConfig.from_dict(bundle.feature_config)
+    fs = music_features(music, fcfg, start=opts.start, duration=duration)
+    stats = FeatureStats.from_dict(bundle.feature_stats)
+    feats = stats.apply(fs.values)
+    timings["features_s"] = time.perf_counter() - t1
+    genre = opts.genre if opts.genre not in (None, "auto") else auto_genre(fs.tempo, bundle.genres)
+    if genre not in bundle.genres:
+        raise ConfigError(f"--genre {genre!r}: this model knows {', '.join(bundle.genres)} (or auto)")
+    corrector = make_corrector(bundle, bundle.fps) if opts.feedback else None
+    t2 = time.perf_counter()
+    params = run_decoder(bundle, feats, bundle.genres.index(genre), opts, corrector)
+    timings["decode_s"] = time.perf_counter() - t2
+    timings["ms_per_frame"] = 1e3 * timings["decode_s"] / max(1, len(params))
+    center = (bundle.canvas[0] / 2, bundle.canvas[1] / 2)
+    kp = posecode.decode(params, bundle.body_scale, center, bundle.ref_lengths)
+    meta = {"model": bundle.info.get("name", "default"), "genre_source": "auto" if opts.genre in (None, "auto") else "user",
+            "tempo": float(fs.tempo), "feedback": bool(opts.feedback), "seed": int(opts.seed)}
+    if opts.beat_lock and len(fs.beats) >= 2:
+        from ..data.retime import retime_to_beats
+
+        t3 = time.perf_counter()
+        kp, tmap = retime_to_beats(kp, bundle.fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change)
+        timings["beat_lock_s"] = time.perf_counter() - t3
+        meta["beat_lock"] = {"max_rate_change": opts.max_rate_change}
+    T_out = int(round(duration * out_fps))
+    if abs(out_fps - bundle.fps) > 1e-6 or len(kp) != T_out:
+        kp = _resample(kp, bundle.fps, out_fps, T_out)
+    kp = keep_on_canvas(kp, bundle.canvas)
+    return Dance(keypoints=kp, fps=out_fps, canvas=bundle.canvas, music=str(Path(music).resolve()),
+                 offset=float(opts.start), genre=genre, name=Path(music).stem, meta=meta)
+
+
+def _resample(kp: np.ndarray, fps_in: float, fps_out: float, T_out: int) -> np.ndarray:
+    """Linear interpolation in time: frame t of the output is at t / fps_out seconds."""
+    t_in = np.arange(len(kp)) / fps_in
+    t_out = np.arange(T_out) / fps_out
+    flat = kp.reshape(len(kp), -1)
+    res = np.stack([np.interp(t_out, t_in, flat[:, k]) for k in range(flat.shape[1])], axis=1)
+    return res.reshape(T_out, *kp.shape[1:]).astype(np.float32)
+
+
+def keep_on_canvas(kp: np.ndarray, canvas, margin: float = 0.02) -> np.ndarray:
+    """Shift frames whose skeleton leaves the canvas back inside (by the smallest translation)."""
+    w, h = canvas
+    mx, my = margin * w, margin * h
+    lo = kp.min(axis=1)
+    hi = kp.max(axis=1)
+    dx = np.where(lo[:, 0] < mx, mx - lo[:, 0], 0) + np.where(hi[:, 0] > w - mx, (w - mx) - hi[:, 0], 0)
+    dy = np.where(lo[:, 1] < my, my - lo[:, 1], 0) + np.where(hi[:, 1] > h - my, (h - my) - hi[:, 1], 0)
+    shift = np.stack([dx, dy], axis=1).astype(np.float32)
+    if np.any(shift):
+        from scipy.ndimage import gaussian_filter1d
+
+        shift = gaussian_filter1d(shift, 3.0, axis=0, mode="nearest")
+        # smoothing can undershoot; re-apply the hard constraint
+        kp = kp + shift[:, None, :]
+        lo, hi = kp.min(axis=1), kp.max(axis=1)
+        dx = np.where(lo[:, 0] < 0, -lo[:, 0], 0) + np.where(hi[:, 0] > w, w - hi[:, 0], 0)
+        dy = np.where(lo[:, 1] < 0, -lo[:, 1], 0) + np.where(hi[:, 1] > h, h - hi[:, 1], 0)
+        kp = kp + np.stack([dx, dy], axis=1)[:, None, :].astype(np.float32)
+    return kp.astype(np.float32)

@@ -1,0 +1,136 @@
+"""``dancegen extract``: poses from a video, a folder of frames, or a DanceTrack sequence."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "extract",
+        help="estimate 2D poses (OpenPose-18) from a video, image folder or DanceTrack sequence",
+        description=(
+            "Estimate the 2D pose of the dancer in a video file or a folder of frames with MediaPipe "
+            "Pose and save it as a dance .npz (keypoints in pixels, confidence, fps, canvas). With "
+            "--dancetrack, INPUT is a DanceTrack/MOT sequence folder (seqinfo.ini, img1/, gt/gt.txt) "
+            "and -o is a folder that receives one .npz per tracked person."),
+    )
+    p.add_argument("input", metavar="VIDEO_OR_IMAGE_DIR",
+                   help="video file, folder of frames (sorted by name), one image, or a DanceTrack "
+                        "sequence folder with --dancetrack")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output .npz (or output folder with --dancetrack)")
+    p.add_argument("--openpose-json", metavar="DIR", default=None,
+                   help="also write OpenPose-style JSON, one <name>_<frame>_keypoints.json per frame")
+    p.add_argument("--fps", type=float, default=None,
+                   help="frame rate: overrides the video's; for image folders default 25")
+    p.add_argument("--dancetrack", action="store_true",
+                   help="INPUT is a DanceTrack/MOT sequence: one pose sequence per person id")
+    p.add_argument("--margin", type=float, default=0.2,
+                   help="--dancetrack: crop margin as a fraction of the box size (default 0.2)")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_extract)
+
+
+def _check_free(path: Path, force: bool) -> None:
+    from ..errors import PoseError
+
+    if path.exists() and not force:
+        raise PoseError(f"{path}: exists; pass --force to overwrite it")
+
+
+def _json_prefix(name: str) -> str:
+    """A file-name-safe OpenPose JSON prefix from a video/folder/sequence name."""
+    import re
+
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "frame"
+
+
+def _check_json_free(folder, prefix: str, force: bool) -> None:
+    from ..errors import PoseError
+
+    if folder is None:
+        return
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PoseError(f"{folder}: exists and is not a folder; choose another --openpose-json path")
+    if folder.is_dir():
+        old = sorted(folder.glob(f"{prefix}_*_keypoints.json"))
+        if old and not force:
+            raise PoseError(f"{old[0]}: exists; pass --force to overwrite")
+
+
+def _remove_old_json(folder, prefix: str) -> None:
+    """With --force: drop this prefix's old frame files so a shorter rerun leaves no stale frames."""
+    folder = Path(folder)
+    if folder.is_dir():
+        for f in folder.glob(f"{prefix}_*_keypoints.json"):
+            f.unlink()
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError, PoseError
+
+    src = Path(args.input)
+    out = Path(args.output)
+    progress = not args.no_progress
+    if args.fps is not None and not args.fps > 0:
+        raise ConfigError(f"--fps must be positive, got {args.fps}")
+    if args.dancetrack:
+        from .dancetrack import extract_dancetrack, read_seqinfo
+        from .estimator import write_openpose_json
+
+        if out.exists() and not out.is_dir():
+            raise PoseError(f"{out}: exists and is not a folder; with --dancetrack, -o is an output folder")
+        if not src.is_dir():
+            raise PoseError(f"{src}: no such folder; --dancetrack needs a sequence folder "
+                            "(seqinfo.ini, img1/, gt/gt.txt)")
+        seq_name = read_seqinfo(src)["name"]
+        prefix = _json_prefix(seq_name)
+        _check_json_free(args.openpose_json, prefix, args.force)
+        # Refuse before the (long) extraction if outputs of this sequence are already there.
+        if out.is_dir() and not args.force:
+            old = sorted(out.glob(f"{seq_name}_id*.npz"))
+            if old:
+                raise PoseError(f"{old[0]}: exists; pass --force to overwrite")
+        dances = extract_dancetrack(src, margin=args.margin, progress=progress)
+        if args.fps is not None:
+            for d in dances.values():
+                d.fps = float(args.fps)
+        out.mkdir(parents=True, exist_ok=True)
+        for tid, d in dances.items():
+            d.save(out / f"{d.name}.npz", overwrite=True)
+        if args.openpose_json:
+            import numpy as np
+
+            ids = sorted(dances)
+            kp = np.stack([dances[i].keypoints for i in ids], axis=1)
+            conf = np.stack([dances[i].confidence for i in ids], axis=1)
+            _remove_old_json(args.openpose_json, prefix)
+            write_openpose_json(kp, conf, args.openpose_json, name=prefix, person_ids=ids,
+                                overwrite=True)
+        for tid, d in sorted(dances.items()):
+            print(f"id {tid}: {d.n_frames} frames at {d.fps:g} fps, box in {d.meta['frames_present']}, "
+                  f"pose in {d.meta['frames_detected']} -> {out / (d.name + '.npz')}")
+        return 0
+
+    from .estimator import extract, write_openpose_json
+
+    if out.suffix.lower() != ".npz":
+        raise PoseError(f"{out}: the output must be a .npz file")
+    _check_free(out, args.force)
+    prefix = _json_prefix(src.stem if src.is_file() else src.name)
+    _check_json_free(args.openpose_json, prefix, args.force)
+    dance = extract(src, fps=args.fps, progress=progress)
+    dance.save(out, overwrite=True)
+    if args.openpose_json:
+        _remove_old_json(args.openpose_json, prefix)
+        write_openpose_json(dance.keypoints, dance.confidence, args.openpose_json,
+                            name=prefix, overwrite=True)
+    m = dance.meta
+    print(f"{src}: {dance.n_frames} frames at {dance.fps:g} fps, {dance.canvas[0]}x{dance.canvas[1]}, "
+          f"person found in {m['frames_detected']} ({m['seconds']:.1f} s, "
+          f"{dance.n_frames / max(m['seconds'], 1e-9):.1f} frames/s) -> {out}", file=sys.stdout)
+    return 0

@@ -1,0 +1,86 @@
+"""``dancegen render``: a dance ``.npz`` to an mp4 with its music, or to a contact-sheet PNG."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+
+EPILOG = """examples:
+  dancegen render dance.npz -o dance.mp4                  # music and offset from the npz
+  dancegen render dance.npz --music song.ogg --offset 12.5 -o dance.mp4 --size 1280x720
+  dancegen render dance.npz --sheet dance.png             # 8 frames in a 4x2 grid
+"""
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"960x540"`` -> (960, 540); raises ConfigError naming the value otherwise."""
+    try:
+        w, h = text.lower().replace("*", "x").split("x")
+        return int(w), int(h)
+    except ValueError:
+        raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 960x540") from None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "render", help="render a dance to an mp4 with its music, or a contact sheet PNG",
+        description="Draw a dance (.npz written by dancegen) as an OpenPose skeleton video: H.264 "
+                    "yuv420p mp4 with the music as AAC, cut to the dance's span of the song "
+                    "(left limbs blue, right limbs orange). Or draw a contact sheet of N frames.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dance", metavar="DANCE.npz", help="dance file (keypoints, fps, music, offset)")
+    p.add_argument("-o", "--output", metavar="OUT.mp4", help="video to write")
+    p.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet PNG (instead of, or as well as, -o)")
+    p.add_argument("--music", metavar="MUSIC", help="audio file (default: the npz's music path)")
+    p.add_argument("--offset", type=float, metavar="S",
+                   help="seconds into the music of frame 0 (default: the npz's offset)")
+    p.add_argument("--no-audio", action="store_true", help="write a silent video")
+    p.add_argument("--size", default=None, metavar="WxH",
+                   help="video frame size, even numbers (default 960x540; sheet tiles 480x270)")
+    p.add_argument("--frames", type=int, default=8, metavar="N", help="frames on the contact sheet (default 8)")
+    p.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _music_for(dance, npz: Path, music_arg: str | None) -> str | None:
+    """The npz's music path, if relative and missing from the working folder, is tried next to
+    the npz."""
+    if music_arg is not None:
+        return music_arg
+    m = dance.music
+    if m and not Path(m).is_absolute() and not Path(m).exists() and (npz.parent / m).exists():
+        return str(npz.parent / m)
+    return m
+
+
+def run(args) -> int:
+    from ..dance import Dance
+    from .video import DEFAULT_PRESET, DEFAULT_SIZE, SHEET_SIZE, render_video, save_contact_sheet
+
+    if not args.output and not args.sheet:
+        raise ConfigError("nothing to do: give -o OUT.mp4 and/or --sheet OUT.png")
+    size = parse_size(args.size) if args.size else None
+    npz = Path(args.dance)
+    dance = Dance.load(npz)
+    if args.output:
+        music = None if args.no_audio else _music_for(dance, npz, args.music)
+        out = render_video(dance, args.output, music=music, offset=args.offset,
+                           size=size or DEFAULT_SIZE, progress=not args.quiet, overwrite=args.force,
+                           silent=args.no_audio or not music, preset=args.preset or DEFAULT_PRESET)
+        if music:
+            off = dance.offset if args.offset is None else args.offset
+            audio = f"audio {Path(music).name} from {off:.2f} s"
+        else:
+            audio = "no music: the video is silent"
+        w, h = size or DEFAULT_SIZE
+        print(f"wrote {out} ({dance.n_frames} frames, {dance.fps:g} fps, {dance.duration:.2f} s, "
+              f"{w}x{h}; {audio})", file=sys.stderr)
+    if args.sheet:
+        out = save_contact_sheet(dance, args.sheet, n=args.frames, size=size or SHEET_SIZE,
+                                 overwrite=args.force)
+        print(f"wrote {out} ({min(args.frames, dance.n_frames)} frames)", file=sys.stderr)
+    return 0

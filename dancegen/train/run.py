@@ -1,0 +1,164 @@
+"""``dancegen train``: build the data, the system and a Lightning Trainer; resume after interruption;
+export the trained generator as one model file."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .config import TrainConfig
+
+
+def _atomic_checkpoint_callback(path: Path, every_steps: int):
+    import lightning as L
+
+    class AtomicCheckpoint(L.Callback):
+        """Writes ``last.ckpt`` atomically (temp file + rename) every N steps and at each epoch end,
+        so a run killed at any moment resumes from a complete checkpoint."""
+
+        def _save(self, trainer):
+            tmp = path.with_name(".tmp_" + path.name)
+            trainer.save_checkpoint(tmp)
+            if trainer.is_global_zero:
+                os.replace(tmp, path)
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if every_steps and trainer.global_step % every_steps == 0:
+                self._save(trainer)
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            self._save(trainer)
+
+    return AtomicCheckpoint()
+
+
+def _yaw_arg(deg: float):
+    """TrainConfig.augment_yaw (degrees) -> WindowDataset's argument: 0 off, >= 180 any yaw."""
+    if not deg:
+        return False
+    return True if deg >= 180 else (-float(deg), float(deg))
+
+
+def prepare_data(cfg: TrainConfig, progress: bool = True):
+    """Clips, window datasets, feature statistics and pose statistics for a config."""
+    from ..audio.features import FeatureConfig, FeatureStats
+    from ..data.dataset import GENRES, WindowDataset
+    from ..data.dwm import load_dwm
+    from ..model import posecode
+    from .system import PoseWindows
+
+    root = Path(cfg.data)
+    if not root.exists():
+        raise DataError(f"{root}: data folder not found; pass --data pointing at a Dance with Melody folder")
+    train_clips = load_dwm(root, split="train")
+    val_clips = load_dwm(root, split="val")
+    if cfg.limit_train_clips:
+        train_clips = train_clips[: cfg.limit_train_clips]
+        val_clips = val_clips[:1]
+    if not train_clips:
+        raise DataError(f"{root}: no training sequences found")
+    fcfg = FeatureConfig(fps=cfg.fps, kind=cfg.feature_kind)
+    win = cfg.window + cfg.seed_frames
+    train_w = WindowDataset(train_clips, fcfg, window=win, stride=cfg.stride,
+                            augment_yaw=_yaw_arg(cfg.augment_yaw), seed=cfg.seed)
+    val_w = WindowDataset(val_clips, fcfg, window=win, stride=win, augment_yaw=False, seed=cfg.seed) if val_clips else None
+    stats = FeatureStats.fit([train_w.clip_features(i) for i in range(len(train_clips))])
+    ref = posecode.reference_lengths([c.keypoints for c in train_clips])
+    scales = [posecode.body_scale(c.keypoints) for c in train_clips]
+    canvas = train_clips[0].canvas
+    center = (canvas[0] / 2, canvas[1] / 2)
+    params = np.concatenate([posecode.encode(c.keypoints, s, center, ref) for c, s in zip(train_clips, scales)])
+    neck = params[:, :2]
+    meta = dict(
+        feature_config=fcfg.to_dict(), feature_stats=stats.to_dict(), ref_lengths=ref.tolist(),
+        body_scale=float(np.median(scales)), canvas=list(canvas), genres=list(GENRES),
+        seed_pose=params.mean(0).tolist(),
+        neck_bounds=[float(np.percentile(neck[:, 0], 0.5)), float(np.percentile(neck[:, 0], 99.5)),
+                     float(np.percentile(neck[:, 1], 0.5)), float(np.percentile(neck[:, 1], 99.5))],
+        n_features=int(train_w.clip_features(0).shape[1]),
+        train_clips=[c.name for c in train_clips], val_clips=[c.name for c in val_clips],
+        train_frames=int(sum(c.n_frames for c in train_clips)),
+    )
+    tr = PoseWindows(train_w, canvas, ref, stats)
+    va = PoseWindows(val_w, canvas, ref, stats) if val_w is not None else None
+    return tr, va, meta
+
+
+def export_bundle(system, meta: dict, path: Path, info: dict) -> Path:
+    from ..model.bundle import ModelBundle
+
+    b = ModelBundle(model=system.model.cpu().eval(), feature_config=meta["feature_config"],
+                    feature_stats=meta["feature_stats"], ref_lengths=np.asarray(meta["ref_lengths"], np.float32),
+                    body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=meta["genres"],
+                    seed_pose=np.asarray(meta["seed_pose"], np.float32),
+                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info)
+    return b.save(path)
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Train (or resume) a generator; returns the exported ``model.pt`` path."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import TQDMProgressBar
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from ..model.seq2seq import ModelConfig
+    from .system import DanceDataModule, DanceSystem
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    if cfg.accelerator == "cpu":
+        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+    t0 = time.time()
+    tr, va, meta = prepare_data(cfg, progress)
+    prep_s = time.time() - t0
+    mcfg = ModelConfig(n_features=meta["n_features"], attention=cfg.attention, enc_hidden=cfg.enc_hidden,
+                       dec_hidden=cfg.dec_hidden, dec_layers=cfg.dec_layers, dropout=cfg.dropout,
+                       n_genres=len(meta["genres"]))
+    system = DanceSystem(mcfg.to_dict(), cfg.to_dict(), meta["ref_lengths"], {})
+    dm = DanceDataModule(tr, va, cfg.batch_size, cfg.num_workers, cfg.seed)
+    last = out / "last.ckpt"
+    devices = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices
+    trainer = L.Trainer(
+        default_root_dir=str(out), max_epochs=cfg.max_epochs,
+        max_time={"minutes": cfg.max_minutes} if cfg.max_minutes else None,
+        accelerator=cfg.accelerator, devices=devices, strategy=cfg.strategy,
+        logger=TensorBoardLogger(str(out), name="tb", version=0),
+        callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps), TQDMProgressBar(refresh_rate=5)],
+        enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
+        check_val_every_n_epoch=cfg.val_every, log_every_n_steps=5, gradient_clip_val=1.0,
+        deterministic=True, num_sanity_val_steps=0,
+    )
+    resumed = last.exists()
+    if resumed:
+        print(f"resuming from {last}", file=sys.stderr)
+    t1 = time.time()
+    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resumed else None)
+    fit_s = time.time() - t1
+    n_frames = len(tr) * cfg.window
+    info = dict(train_config=cfg.to_dict(), epochs=int(trainer.current_epoch), global_step=int(trainer.global_step),
+                prepare_seconds=round(prep_s, 1), fit_seconds_this_run=round(fit_s, 1), resumed=resumed,
+                windows_per_epoch=len(tr), train_clips=meta["train_clips"], val_clips=meta["val_clips"],
+                train_frames=meta["train_frames"],
+                metrics={k: float(v) for k, v in trainer.callback_metrics.items()})
+    if trainer.is_global_zero:
+        path = export_bundle(system, meta, out / "model.pt", info)
+        (out / "train_info.json").write_text(json.dumps(info, indent=2))
+        print(f"model written to {path} ({n_frames} frames/epoch)", file=sys.stderr)
+        return path
+    return out / "model.pt"
+
+
+def check_config(cfg: TrainConfig):
+    if cfg.feature_kind not in ("multi", "mfcc"):
+        raise ConfigError(f"feature_kind {cfg.feature_kind!r}: use multi or mfcc")
+    if cfg.attention not in ("additive", "general", "dot", "none"):
+        raise ConfigError(f"attention {cfg.attention!r}: use additive, general, dot or none")
+    if cfg.window < 4 or cfg.batch_size < 1:
+        raise ConfigError("window must be >= 4 and batch_size >= 1")
