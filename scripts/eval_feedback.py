@@ -11,6 +11,7 @@ motion beats kept, and the same errors for the causal online corrector.
     .venv/bin/python scripts/eval_feedback.py                      # all 36 takes, the docs table
     .venv/bin/python scripts/eval_feedback.py --names DANCE_W_1 DANCE_C_2 --n-per-kind 20
     .venv/bin/python scripts/eval_feedback.py --measure             # the clean statistics behind Limits
+    .venv/bin/python scripts/eval_feedback.py --interp              # why a cubic spline for repair
     .venv/bin/python scripts/eval_feedback.py --magnitudes 0.02 0.05 0.10 0.15 0.40   # detection vs size
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ def load(args):
 def measure(clips) -> None:
     """Clean statistics behind the default Limits."""
     from dancegen.feedback.structure import (
-        DEFAULT_LIMITS, analyze, bone_ratio, body_scale, reference_bone_lengths, stance_symmetry,
+        DEFAULT_LIMITS, analyze, body_scale, bone_ratio, stance_symmetry,
     )
 
     rows, ratios, d_prev, d_past = [], [], [], []
@@ -69,6 +70,40 @@ def measure(clips) -> None:
     for t in (0.08, 0.10, 0.12, 0.15, 0.20):
         print(f"frames with a bone stretched more than {100 * t:.0f}% over the p95 reference: "
               f"{100 * (R.max(axis=1) > 1 + t).mean():.2f}%")
+
+
+def compare_interpolators(clips, seed: int = 0) -> None:
+    """Remove 40 random single frames from every third take and re-estimate them (all joints) with
+    each interpolator through the remaining frames; print the error in pixels."""
+    from scipy.interpolate import Akima1DInterpolator, CubicSpline, PchipInterpolator
+
+    rng = np.random.default_rng(seed)
+    kinds = {
+        "cubic spline (used)": lambda g, y: CubicSpline(g, y, axis=0),
+        "akima": lambda g, y: Akima1DInterpolator(g, y, axis=0),
+        "makima": lambda g, y: Akima1DInterpolator(g, y, axis=0, method="makima"),
+        "pchip": lambda g, y: PchipInterpolator(g, y, axis=0),
+        "linear": None,
+    }
+    err = {k: [] for k in kinds}
+    sub = clips[::3]
+    for c in sub:
+        kp = c.keypoints.astype(np.float64)
+        T = len(kp)
+        fr = rng.choice(np.arange(10, T - 10), 40, replace=False)
+        good = np.setdiff1d(np.arange(T), fr)
+        for k, make in kinds.items():
+            if make is None:
+                est = np.stack([np.stack([np.interp(fr, good, kp[good, j, d]) for d in range(2)], -1)
+                                for j in range(kp.shape[1])], 1)
+            else:
+                est = make(good, kp[good])(fr)
+            err[k].append(np.linalg.norm(est - kp[fr], axis=-1).ravel())
+    print(f"re-estimating 40 removed frames in each of {len(sub)} takes (all joints):")
+    print("| interpolator | mean (px) | p95 (px) | max (px) |\n|---|---|---|---|")
+    for k, v in err.items():
+        v = np.concatenate(v)
+        print(f"| {k} | {v.mean():.2f} | {np.percentile(v, 95):.2f} | {v.max():.1f} |")
 
 
 def evaluate(clips, args, magnitude) -> dict:
@@ -155,6 +190,7 @@ def main(argv=None) -> int:
     ap.add_argument("--magnitudes", type=float, nargs="+", default=None,
                     help="detection vs magnitude: evaluate each value as a fixed magnitude")
     ap.add_argument("--measure", action="store_true", help="print the clean statistics behind the limits")
+    ap.add_argument("--interp", action="store_true", help="compare interpolators on removed clean frames")
     ap.add_argument("--json", type=Path, default=None, help="write all numbers to this JSON file")
     args = ap.parse_args(argv)
 
@@ -166,6 +202,9 @@ def main(argv=None) -> int:
     print(f"{len(clips)} takes, yaw {args.yaw:g}, seed {args.seed}")
     if args.measure:
         measure(clips)
+        return 0
+    if args.interp:
+        compare_interpolators(clips, args.seed)
         return 0
     if args.magnitudes:
         print("| magnitude | asymmetry | bone_stretch | jump | false positives | JPE repaired (px) |")

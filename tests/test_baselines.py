@@ -381,3 +381,33 @@ def test_unknown_baseline_settings_are_config_errors():
         build_system("vqvae-transformer", _meta(12), TrainConfig(extra={"baseline": {"model": {"n_layer": 2}}}))
     with pytest.raises(ConfigError, match="model kind"):
         build_system("diffusion", _meta(12), TrainConfig())
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["gan-stgcn", "vqvae-transformer"])
+def test_train_baseline_on_dance_with_melody(kind, dwm_dir, tmp_path):
+    """The same data path as ``dancegen train``: prepare_data on one real clip, a tiny run, the
+    exported model file carries the dataset's metadata and generates from its features."""
+    import json
+
+    from dancegen.train.baselines import train_baseline
+    from dancegen.train.config import TrainConfig
+    from dancegen.train.run import prepare_data
+
+    cfg = TrainConfig(data=str(dwm_dir), out=str(tmp_path / "run"), window=120, stride=400, batch_size=4,
+                      max_epochs=2, limit_train_clips=1, augment_yaw=0.0, ckpt_every_steps=0,
+                      extra={"baseline": {"stage1_epochs": 1}})
+    path = train_baseline(kind, cfg, progress=False)
+    assert path == tmp_path / "run" / "model.pt"
+    info = json.loads((tmp_path / "run" / "train_info.json").read_text())
+    assert info["kind"] == kind and info["epochs"] == 2 and info["global_step"] > 0
+    tr, _, meta = prepare_data(cfg, progress=False)
+    b = load_baseline(path)
+    assert b.kind == kind and b.genres == meta["genres"] and b.model.cfg.n_features == meta["n_features"]
+    np.testing.assert_allclose(b.ref_lengths, meta["ref_lengths"], rtol=1e-6)
+    feats = np.concatenate([tr[i]["features"].numpy() for i in range(min(3, len(tr)))])
+    params = generate_params(b, feats, int(tr[0]["genre"]), seed=0)
+    assert params.shape == (len(feats), 36) and np.all(np.isfinite(params))
+    kp = posecode.decode(params, b.body_scale, (b.canvas[0] / 2, b.canvas[1] / 2), b.ref_lengths)
+    assert np.all(bone_lengths(kp) <= b.ref_lengths * b.body_scale * (1 + 1e-4))

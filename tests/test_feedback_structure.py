@@ -8,7 +8,7 @@ from dancegen.feedback.structure import (
     Limits, analyze, body_scale, bone_deviation, bone_stretch, joint_acceleration, joint_speed,
     reference_bone_lengths, reflect, symmetry_score,
 )
-from dancegen.skeleton import BONES, LR_BONE_PAIRS, LR_PAIRS, bone_lengths
+from dancegen.skeleton import LR_BONE_PAIRS, LR_PAIRS, bone_lengths
 
 
 def _rot(p, ang, about):

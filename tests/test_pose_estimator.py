@@ -224,3 +224,38 @@ def test_openpose_json_several_people(tmp_path, astronaut_pose):
     assert [p["person_id"] for p in f1["people"]] == [[7]]
     np.testing.assert_allclose(np.reshape(f1["people"][0]["pose_keypoints_2d"], (18, 3))[:, :2],
                                kp0 + 100, atol=1e-3)
+
+
+def test_video_mode_redetects_in_the_frame_where_tracking_is_lost():
+    """The dancer jumps across the frame: MediaPipe's tracker loses them in frame 3 and would
+    report nothing there; the estimator feeds that frame again so the detector finds them."""
+    photo = astronaut()
+    frames = [place(photo, 0.45, (10, 60), (900, 360))] * 3 + [place(photo, 0.45, (640, 60), (900, 360))] * 3
+    nose = JOINT_INDEX["Nose"]
+    with PoseEstimator(static_image_mode=False, redetect=False) as est:
+        _, conf = est.estimate_frames(frames, fps=25)
+    assert np.all(conf[3] == 0) and conf[[0, 1, 2, 4, 5]].max(axis=1).min() > 0.9   # MediaPipe's own behaviour
+    with PoseEstimator(static_image_mode=False) as est:
+        kp, conf = est.estimate_frames(frames, fps=25)
+        assert est.n_redetect == 1
+    assert conf[:, nose].min() > 0.9
+    expect = 0.45 * np.asarray(ASTRONAUT_MARKS["Nose"])
+    np.testing.assert_allclose(kp[:3, nose], np.tile(expect + (10, 60), (3, 1)), atol=8)
+    np.testing.assert_allclose(kp[3:, nose], np.tile(expect + (640, 60), (3, 1)), atol=8)
+
+
+def test_openpose_json_reads_back_with_the_openpose_data_source(tmp_path, astronaut_pose):
+    """The folder we write is what dancegen.data.openpose reads (people[].pose_keypoints_2d)."""
+    from dancegen.data.openpose import load_openpose
+
+    kp0, conf0 = astronaut_pose
+    kp = np.stack([kp0, np.zeros_like(kp0), kp0 + (40, 10)])
+    conf = np.stack([conf0, np.zeros_like(conf0), conf0])
+    write_openpose_json(kp, conf, tmp_path, name="astro")
+    d = load_openpose(tmp_path, fps=25, canvas=(512, 512))
+    assert d.n_frames == 3 and d.meta["missing_frames"] == 1
+    seen = conf0 > 0
+    np.testing.assert_allclose(d.keypoints[0][seen], kp0[seen], atol=1e-3)
+    np.testing.assert_allclose(d.keypoints[2][seen], kp0[seen] + (40, 10), atol=1e-3)
+    np.testing.assert_allclose(d.confidence[[0, 2]], conf[[0, 2]], atol=1e-3)
+    assert np.all(d.confidence[1] == 0)

@@ -23,7 +23,7 @@ returned unchanged; one slightly over a limit moves slightly):
 
 Units: anything (pixels, torso-normalised), as long as ``ref_lengths`` is in the same unit;
 speeds are judged in torso lengths (``scale``, default
-:func:`~dancegen.feedback.structure.body_scale` of ``ref_lengths``). Cost: about 0.1 ms per pose
+:func:`~dancegen.feedback.structure.body_scale` of ``ref_lengths``). Cost: about 0.04 ms per pose
 on the 2-core development CPU (``benchmarks/bench_feedback.py``).
 
 :func:`correct_batch` is the same jump + bone clamp on torch tensors ``(B, 18, 2)`` (no asymmetry

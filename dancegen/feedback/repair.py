@@ -12,7 +12,8 @@ Three steps, each documented in docs/hgr.md:
    joint: smooth, exact at good frames, and its value on a short gap is set by the few good frames
    around it). Frames before the first / after the last good frame take the nearest good value.
    On clean Dance-with-Melody motion with single frames removed, this re-estimates a joint with a
-   mean error of 0.37 px (PCHIP 0.49, linear 0.92; ``scripts/eval_feedback.py`` measures it).
+   mean error of 0.39 px (Akima 0.44, PCHIP 0.52, linear 0.96;
+   ``scripts/eval_feedback.py --interp``).
 3. **Bone lengths.** Bones still stretched beyond ``stretch_tol`` are shortened to their reference
    length along their own direction, and the child's subtree moves with the child (a rigid
    translation, so the subtree's own bones keep their lengths). A foreshortened bone is never
@@ -25,7 +26,6 @@ were.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from ..errors import DataError
 from .structure import (
@@ -48,6 +48,8 @@ def interpolate_joints(kp: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.
     fixed : (T, J) bool, the entries actually replaced (a joint with fewer than 2 good frames is left
         as it is).
     """
+    from scipy.interpolate import CubicSpline
+
     kp = np.asarray(kp, dtype=np.float64)
     bad = np.asarray(bad, dtype=bool)
     if bad.shape != kp.shape[:2]:

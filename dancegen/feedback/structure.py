@@ -180,7 +180,7 @@ def symmetry_score(kp: np.ndarray, scale=None, clip: bool = True) -> np.ndarray:
     length (neck to mid-hip) of the same pose unless ``scale`` is given.
 
     A pose whose every left joint is the mirror image of its right partner scores exactly 1.
-    With ``clip`` (default) the score is clipped to ``[0, 1]`` (it can only exceed 1 never; it goes
+    With ``clip`` (default) the score is clipped to ``[0, 1]`` (it never exceeds 1; it goes
     below 0 when the mean pair distance exceeds a torso length).
 
     Parameters
@@ -195,11 +195,12 @@ def symmetry_score(kp: np.ndarray, scale=None, clip: bool = True) -> np.ndarray:
 
     Examples
     --------
-    >>> from dancegen.skeleton import mirror
+    >>> from dancegen.skeleton import LR_PAIRS
     >>> pose = np.random.default_rng(0).normal(size=(18, 2)) * 50
-    >>> pose[[1, 0], 0] = 0.0; pose[[8, 11], 0] = [-20.0, 20.0]; pose[[8, 11], 1] = 200.0
-    >>> sym = pose.copy(); sym[[5, 6, 7, 12, 13, 15, 17], :] = mirror(pose, 0.0)[[5, 6, 7, 12, 13, 15, 17], :]
-    >>> float(symmetry_score(sym))
+    >>> pose[[0, 1], 0] = 0.0; pose[1, 1] = -200.0          # nose and neck on the axis x = 0
+    >>> for r, l in LR_PAIRS:                               # each left joint mirrors its right one
+    ...     pose[l] = [-pose[r, 0], pose[r, 1]]
+    >>> float(symmetry_score(pose))
     1.0
     """
     s = 1.0 - symmetry_terms(kp, scale).mean(axis=-1)

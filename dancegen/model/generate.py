@@ -84,6 +84,21 @@ def run_decoder(bundle, feats_std: np.ndarray, genre_idx: int, opts: GenerateOpt
     ref = bundle.ref_lengths
     nb = bundle.neck_bounds
     center = (bundle.canvas[0] / 2, bundle.canvas[1] / 2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batch-1 steps: thread hand-offs cost more than they save
+    try:
+        return _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng, W, out, ref, nb, center)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng, W, out, ref, nb, center):
+    import torch
+    from torch import nn
+
+    from . import posecode
+
+    T = feats_std.shape[0]
     with torch.inference_mode():
         f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
         enc = encode_chunked(model, f, opts.chunk, opts.margin)

@@ -55,8 +55,15 @@ def encode(kp: np.ndarray, scale: float, center, ref: np.ndarray, max_norm: floa
 
 def decode(params: np.ndarray, scale: float, center, ref: np.ndarray) -> np.ndarray:
     """Pose parameters ``(..., 36)`` -> keypoints ``(..., 18, 2)`` pixels (forward kinematics)."""
-    out = decode_torch(torch.as_tensor(np.asarray(params, np.float32)), torch.as_tensor(ref))
-    return (out.numpy() * scale + np.asarray(center, np.float32)).astype(np.float32)
+    params = np.asarray(params, np.float32)
+    vec = params[..., 2:].reshape(params.shape[:-1] + (N_BONES, 2)) * np.asarray(ref, np.float32)[:, None]
+    out = np.empty(params.shape[:-1] + (J, 2), np.float32)
+    out[..., 1, :] = params[..., :2]
+    for b in range(N_BONES):  # BONES is in topological order from the neck
+        out[..., _CHILD[b], :] = out[..., _PARENT[b], :] + vec[..., b, :]
+    out *= np.float32(scale)
+    out += np.asarray(center, np.float32)
+    return out
 
 
 def decode_torch(params: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:

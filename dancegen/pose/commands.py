@@ -130,6 +130,9 @@ def run_extract(args: argparse.Namespace) -> int:
         write_openpose_json(dance.keypoints, dance.confidence, args.openpose_json,
                             name=prefix, overwrite=True)
     m = dance.meta
+    if m["mode"] == "video" and m["frames_reported"] and m["frames"] < m["frames_reported"] - 1:
+        print(f"dancegen extract: warning: {src}: decoded {m['frames']} of the {m['frames_reported']} "
+              "frames the file announces; it may be truncated", file=sys.stderr)
     print(f"{src}: {dance.n_frames} frames at {dance.fps:g} fps, {dance.canvas[0]}x{dance.canvas[1]}, "
           f"person found in {m['frames_detected']} ({m['seconds']:.1f} s, "
           f"{dance.n_frames / max(m['seconds'], 1e-9):.1f} frames/s) -> {out}", file=sys.stdout)

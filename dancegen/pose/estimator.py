@@ -6,7 +6,10 @@ first use, which this project does not allow). It detects **one** person per ima
 
 * Video (``static_image_mode=False``): the person is detected once and then tracked from frame to
   frame (the detector only reruns when tracking is lost), and MediaPipe's landmark smoothing filter
-  runs on the real frame times (``1/fps`` apart).
+  runs on the real frame times (``1/fps`` apart). MediaPipe reports *no* pose for the frame in
+  which tracking is lost and only redetects on the next one; the estimator instead feeds that
+  frame again at once (``redetect=True``), so a momentary tracking loss costs one detector run
+  rather than a missing frame.
 * Image folders (``static_image_mode=True``): every image is processed on its own.
 
 Output layout
@@ -145,6 +148,8 @@ class PoseEstimator:
         unrelated images (detect in every image, no smoothing).
     min_detection_confidence, min_tracking_confidence : MediaPipe's thresholds in [0, 1].
     smooth_landmarks : MediaPipe's temporal filter (video mode only).
+    redetect : video mode: when a frame gives no pose (tracking lost), process it once more so
+        that MediaPipe's person detector runs on it (see the module notes).
     max_side : if set, images whose longer side exceeds it are shrunk (``cv2.INTER_AREA``) before
         MediaPipe sees them; the keypoints are scaled back to the input's pixels. MediaPipe's own
         networks run at 224 (detector) and 256 (landmarks) px, so shrinking a large frame to
@@ -155,7 +160,7 @@ class PoseEstimator:
 
     def __init__(self, static_image_mode: bool = False, *, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, smooth_landmarks: bool = True,
-                 max_side: int | None = None):
+                 redetect: bool = True, max_side: int | None = None):
         for name, v in (("min_detection_confidence", min_detection_confidence),
                         ("min_tracking_confidence", min_tracking_confidence)):
             if not 0.0 <= float(v) <= 1.0:
@@ -167,6 +172,8 @@ class PoseEstimator:
 
             raise ConfigError(f"max_side must be at least 64 px (or None), got {max_side}")
         self.static_image_mode = bool(static_image_mode)
+        self.redetect = bool(redetect)
+        self.n_redetect = 0          # frames fed twice after a tracking loss (video mode)
         self.max_side = None if max_side is None else int(max_side)
         self._mp, mp_pose = _import_mediapipe()
         with _quiet_stderr():
@@ -178,12 +185,21 @@ class PoseEstimator:
                 min_detection_confidence=float(min_detection_confidence),
                 min_tracking_confidence=float(min_tracking_confidence),
             )
+            # The graph opens its TFLite models on background threads, which log to fd 2; wait
+            # for them while stderr is still silenced.
+            self._wait_idle()
         self._warm = False           # the first process() call prints more C++ warnings
         self._clock_us = 0           # MediaPipe packet timestamps, strictly increasing
         self._default_step_us = 33333
         self._next_step_us: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
+    def _wait_idle(self) -> None:
+        graph = getattr(self._pose, "_graph", None)
+        if graph is not None:
+            with contextlib.suppress(Exception):
+                graph.wait_until_idle()
+
     def close(self) -> None:
         """Free the MediaPipe graph (idempotent)."""
         pose, self._pose = getattr(self, "_pose", None), None
@@ -197,24 +213,23 @@ class PoseEstimator:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __del__(self):  # pragma: no cover - depends on GC timing
-        self.close()
-
     def reset(self) -> None:
         """Forget the tracked person (start a new, unrelated video)."""
         if self._pose is None:
             raise PoseError("the pose estimator was closed; create a new PoseEstimator")
-        self._pose.reset()
+        with _quiet_stderr():
+            self._pose.reset()
+            self._wait_idle()
         self._warm = False           # the restarted graph prints its warnings again
         self._clock_us += 1_000_000  # a clean gap in the timestamps of the new run
 
     # ------------------------------------------------------------------ estimation
-    def _process(self, rgb: np.ndarray):
+    def _process(self, rgb: np.ndarray, step_us: int | None = None):
         if self._pose is None:
             raise PoseError("the pose estimator was closed; create a new PoseEstimator")
         # MediaPipe's legacy API adds 33333 us to a private clock before each frame; set the clock
         # so that frames are 1/fps apart (the landmark smoothing filter uses these times).
-        step = self._next_step_us or self._default_step_us
+        step = step_us or self._next_step_us or self._default_step_us
         self._clock_us += step
         if hasattr(self._pose, "_simulated_timestamp"):
             self._pose._simulated_timestamp = self._clock_us - 33333
@@ -248,6 +263,11 @@ class PoseEstimator:
             size = (max(2, int(round(w * scale))), max(2, int(round(h * scale))))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         res = self._process(img)
+        if res.pose_landmarks is None and self.redetect and not self.static_image_mode:
+            # Tracking was lost (or nobody is there): the graph now runs its detector on the next
+            # input, so give it this frame again, 1 ms later (smoothing restarts after a loss).
+            self.n_redetect += 1
+            res = self._process(img, step_us=1000)
         if res.pose_landmarks is None:
             return np.zeros((J, 2), np.float32), np.zeros(J, np.float32)
         lm = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark], np.float64)
@@ -298,7 +318,7 @@ def _progress(total, desc, unit, enabled):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, file=sys.stderr,
-                dynamic_ncols=True, leave=False)
+                dynamic_ncols=True, leave=True)
 
 
 # ----------------------------------------------------------------------------------- inputs
@@ -378,7 +398,8 @@ class VideoFrames:
             while frame is not None:
                 self.n_read += 1
                 yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                ok, frame = cap.read()
+                with _quiet_stderr():  # ffmpeg's own messages about damaged packets
+                    ok, frame = cap.read()
                 if not ok:
                     frame = None
         finally:
@@ -404,7 +425,9 @@ def extract(path: str | os.PathLike, *, fps: float | None = None, progress: bool
     -------
     :class:`dancegen.Dance` with ``keypoints`` (T, 18, 2) pixels of the frames, ``confidence``
     (T, 18), ``fps``, ``canvas`` = frame (width, height), ``name`` = file or folder name and
-    ``meta`` = {"source": "mediapipe-pose", "input", "mode": "video"|"images", "frames_detected"}.
+    ``meta`` = {"source": "mediapipe-pose", "input", "mode": "video"|"images", "frames",
+    "frames_reported" (the container's count), "frames_detected" (frames with a pose),
+    "frames_redetected" (tracking losses recovered by a second pass), "seconds"}.
 
     Raises
     ------
@@ -440,7 +463,7 @@ def extract(path: str | os.PathLike, *, fps: float | None = None, progress: bool
         with PoseEstimator(static_image_mode=True, **opts) as est:
             kp, conf = est.estimate_frames(frames(), rate, progress=progress, total=len(files),
                                            desc=f"pose {path.name}")
-        mode, canvas, n_reported = "images", (w, h), len(files)
+        mode, canvas, n_reported, redetected = "images", (w, h), len(files), 0
     else:
         video = VideoFrames(path)
         rate = float(fps) if fps else video.fps
@@ -449,11 +472,12 @@ def extract(path: str | os.PathLike, *, fps: float | None = None, progress: bool
         with PoseEstimator(static_image_mode=False, **opts) as est:
             kp, conf = est.estimate_frames(video, rate, progress=progress, total=video.n_reported or None,
                                            desc=f"pose {path.name}")
+            redetected = est.n_redetect
         mode, canvas, n_reported = "video", video.size, video.n_reported
     detected = int((conf.max(axis=1) > 0).sum()) if len(conf) else 0
     meta = {"source": "mediapipe-pose", "model_complexity": MODEL_COMPLEXITY, "input": str(path),
             "mode": mode, "frames": int(len(kp)), "frames_reported": int(n_reported),
-            "frames_detected": detected, "seconds": round(time.perf_counter() - t0, 3)}
+            "frames_detected": detected, "frames_redetected": int(redetected), "seconds": round(time.perf_counter() - t0, 3)}
     return Dance(keypoints=kp, fps=rate, canvas=canvas, confidence=conf,
                  name=path.stem if path.is_file() else path.name, meta=meta)
 

@@ -44,19 +44,38 @@ def _yaw_arg(deg: float):
     return True if deg >= 180 else (-float(deg), float(deg))
 
 
+def load_clips(root: Path, progress: bool = True):
+    """Training and validation clips from a data folder: a Dance with Melody copy (its
+    ``splits/train.txt`` / ``splits/val.txt``), or a folder of dance ``.npz`` files (from
+    ``dancegen extract`` or ``Dance.save``, each with its music path and offset), where the files
+    named in an optional ``val.txt`` (one stem per line) are the validation set."""
+    from ..dance import Dance
+    from ..data.dwm import load_dwm
+
+    if (root / "splits").is_dir() or any(root.glob("DANCE_*")):
+        return load_dwm(root, split="train", progress=progress), load_dwm(root, split="val", progress=progress)
+    files = sorted(root.glob("*.npz"))
+    if not files:
+        raise DataError(f"{root}: neither a Dance with Melody folder nor a folder of dance .npz files")
+    val_names = set((root / "val.txt").read_text().split()) if (root / "val.txt").exists() else set()
+    clips = [Dance.load(f) for f in files]
+    for c, f in zip(clips, files):
+        if not c.music or not Path(c.music).exists():
+            raise DataError(f"{f}: its music file {c.music!r} is missing; training needs the music of every dance")
+    return [c for c, f in zip(clips, files) if f.stem not in val_names], [c for c, f in zip(clips, files) if f.stem in val_names]
+
+
 def prepare_data(cfg: TrainConfig, progress: bool = True):
     """Clips, window datasets, feature statistics and pose statistics for a config."""
     from ..audio.features import FeatureConfig, FeatureStats
     from ..data.dataset import GENRES, WindowDataset
-    from ..data.dwm import load_dwm
     from ..model import posecode
     from .system import PoseWindows
 
     root = Path(cfg.data)
     if not root.exists():
         raise DataError(f"{root}: data folder not found; pass --data pointing at a Dance with Melody folder")
-    train_clips = load_dwm(root, split="train")
-    val_clips = load_dwm(root, split="val")
+    train_clips, val_clips = load_clips(root, progress)
     if cfg.limit_train_clips:
         train_clips = train_clips[: cfg.limit_train_clips]
         val_clips = val_clips[:1]
@@ -67,7 +86,7 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
     train_w = WindowDataset(train_clips, fcfg, window=win, stride=cfg.stride,
                             augment_yaw=_yaw_arg(cfg.augment_yaw), seed=cfg.seed)
     val_w = WindowDataset(val_clips, fcfg, window=win, stride=win, augment_yaw=False, seed=cfg.seed) if val_clips else None
-    stats = FeatureStats.fit([train_w.clip_features(i) for i in range(len(train_clips))])
+    stats = FeatureStats.fit([train_w.clip_features(i) for i in range(len(train_clips))], names=fcfg.names())
     ref = posecode.reference_lengths([c.keypoints for c in train_clips])
     scales = [posecode.body_scale(c.keypoints) for c in train_clips]
     canvas = train_clips[0].canvas
@@ -130,7 +149,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         max_time={"minutes": cfg.max_minutes} if cfg.max_minutes else None,
         accelerator=cfg.accelerator, devices=devices, strategy=cfg.strategy,
         logger=TensorBoardLogger(str(out), name="tb", version=0),
-        callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps), TQDMProgressBar(refresh_rate=5)],
+        callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps)] + ([TQDMProgressBar(refresh_rate=5)] if progress else []),
         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
         check_val_every_n_epoch=cfg.val_every, log_every_n_steps=5, gradient_clip_val=1.0,
         deterministic=True, num_sanity_val_steps=0,

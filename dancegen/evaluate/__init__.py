@@ -1,0 +1,1 @@
+"""Model evaluation: generate on real songs and measure with :mod:`dancegen.metrics`."""
