@@ -29,6 +29,7 @@ class ModelBundle:
     seed_pose: np.ndarray         # (36,) mean training pose (params)
     neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32))
     info: dict = field(default_factory=dict)
+    seed_poses: np.ndarray | None = None  # (K, 36) real training poses; --seed picks the start pose
 
     @property
     def fps(self) -> float:
@@ -44,7 +45,8 @@ class ModelBundle:
                    ref_lengths=np.asarray(self.ref_lengths, np.float32).tolist(), body_scale=float(self.body_scale),
                    canvas=list(self.canvas), genres=list(self.genres),
                    seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
-                   neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info)
+                   neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info,
+                   seed_poses=None if self.seed_poses is None else np.asarray(self.seed_poses, np.float32).tolist())
         fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=path.parent)
         os.close(fd)
         try:
@@ -67,8 +69,8 @@ class ModelBundle:
         except Exception as e:
             raise ModelError(f"{path}: not a readable model file ({type(e).__name__}); pass a file written by "
                              f"'dancegen train' (runs/<name>/model.pt)") from None
-        if isinstance(obj, dict) and "state_dict" in obj and "hyper_parameters" in obj and "bundle" in obj.get("hyper_parameters", {}):
-            obj = obj["hyper_parameters"]["bundle"]
+        if isinstance(obj, dict) and (obj.get("hyper_parameters") or {}).get("bundle_meta"):
+            obj = _from_lightning_checkpoint(obj)
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise ModelError(f"{path}: not a dancegen Seq2Seq model (format {obj.get('format') if isinstance(obj, dict) else '?'}); "
                              f"use a model.pt written by 'dancegen train'")
@@ -80,10 +82,24 @@ class ModelBundle:
                    canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
                    seed_pose=np.asarray(obj["seed_pose"], np.float32),
                    neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
-                   info=obj.get("info", {}))
+                   info=obj.get("info", {}),
+                   seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None)
 
 
 def bundle_bytes(path) -> int:
     return Path(path).stat().st_size
 
 
+
+
+def _from_lightning_checkpoint(ckpt: dict) -> dict:
+    """A training checkpoint (``last.ckpt``) as a model-file dict: the system stores the bundle
+    metadata in its hyper-parameters and the model's weights under ``model.``."""
+    hp = ckpt["hyper_parameters"]
+    meta = dict(hp["bundle_meta"])
+    sd = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    info = {"checkpoint_epoch": ckpt.get("epoch"), "checkpoint_step": ckpt.get("global_step")}
+    return dict(format=FORMAT, model_config=hp["model_config"], state_dict=sd, info=info,
+                **{k: meta[k] for k in ("feature_config", "feature_stats", "ref_lengths", "body_scale", "canvas",
+                                        "genres", "seed_pose", "neck_bounds")},
+                seed_poses=meta.get("seed_poses"))

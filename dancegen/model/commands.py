@@ -76,6 +76,9 @@ def cmd_generate(args) -> int:
             if p.exists():
                 raise ConfigError(f"{p}: exists; pass --force to overwrite")
     size = _parse_size(args.size)
+    from ..audio.io import audio_duration
+
+    audio_duration(args.music)  # a missing or unreadable song fails here, before the model loads
     bundle = ModelBundle.load(args.model)
     seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
     opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,

@@ -117,7 +117,9 @@ def _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng,
             sp = sp[None] if sp.ndim == 2 else sp
             seed_params = posecode.encode(sp, posecode.body_scale(sp), center, ref)
         else:
-            seed_params = bundle.seed_pose[None] + rng.normal(0, 0.03, (1, posecode.POSE_DIM)).astype(np.float32)
+            pool = bundle.seed_poses if bundle.seed_poses is not None and len(bundle.seed_poses) else bundle.seed_pose[None]
+            start = pool[int(rng.integers(len(pool)))] if opts.seed else np.asarray(bundle.seed_pose)
+            seed_params = start[None] + rng.normal(0, 0.03, (1, posecode.POSE_DIM)).astype(np.float32)
             seed_params = posecode.encode(posecode.decode(seed_params, 1.0, (0, 0), ref), 1.0, (0, 0), ref)
         g = torch.tensor([genre_idx])
         state, ge = model.start(mem, torch.from_numpy(seed_params[-1:]), g)

@@ -30,6 +30,7 @@ class TrainConfig:
     w_pos: float = 1.0
     w_vel: float = 2.0
     w_acc: float = 1.0
+    w_energy: float = 0.2               # motion-energy matching (see system.py); 0 switches it off
     w_bone: float = 0.5
     w_sym: float = 0.2
     w_smooth: float = 0.1
@@ -45,6 +46,7 @@ class TrainConfig:
     strategy: str = "auto"
     accelerator: str = "cpu"
     num_workers: int = 0
+    threads: int = 0                    # torch intra-op threads on CPU (0: 1 thread, see run.py)
     limit_train_clips: int = 0          # 0 = all (tests use a few)
     extra: dict = field(default_factory=dict)
 

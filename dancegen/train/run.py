@@ -97,6 +97,8 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
         feature_config=fcfg.to_dict(), feature_stats=stats.to_dict(), ref_lengths=ref.tolist(),
         body_scale=float(np.median(scales)), canvas=list(canvas), genres=list(GENRES),
         seed_pose=params.mean(0).tolist(),
+        # starting poses for generation (--seed picks one): real training poses, spread over clips
+        seed_poses=params[np.random.default_rng(cfg.seed).choice(len(params), 32, replace=False)].tolist(),
         neck_bounds=[float(np.percentile(neck[:, 0], 0.5)), float(np.percentile(neck[:, 0], 99.5)),
                      float(np.percentile(neck[:, 1], 0.5)), float(np.percentile(neck[:, 1], 99.5))],
         n_features=int(train_w.clip_features(0).shape[1]),
@@ -115,7 +117,8 @@ def export_bundle(system, meta: dict, path: Path, info: dict) -> Path:
                     feature_stats=meta["feature_stats"], ref_lengths=np.asarray(meta["ref_lengths"], np.float32),
                     body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=meta["genres"],
                     seed_pose=np.asarray(meta["seed_pose"], np.float32),
-                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info)
+                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info,
+                    seed_poses=np.asarray(meta["seed_poses"], np.float32) if meta.get("seed_poses") else None)
     return b.save(path)
 
 
@@ -133,14 +136,16 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     if cfg.accelerator == "cpu":
-        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+        # the decoder runs frame by frame on small matrices: extra intra-op threads mostly spin,
+        # and on a busy machine they make each step several times slower
+        torch.set_num_threads(cfg.threads or 1)
     t0 = time.time()
     tr, va, meta = prepare_data(cfg, progress)
     prep_s = time.time() - t0
     mcfg = ModelConfig(n_features=meta["n_features"], attention=cfg.attention, enc_hidden=cfg.enc_hidden,
                        dec_hidden=cfg.dec_hidden, dec_layers=cfg.dec_layers, dropout=cfg.dropout,
                        n_genres=len(meta["genres"]))
-    system = DanceSystem(mcfg.to_dict(), cfg.to_dict(), meta["ref_lengths"], {})
+    system = DanceSystem(mcfg.to_dict(), cfg.to_dict(), meta["ref_lengths"], meta)  # meta: a checkpoint is a usable model
     dm = DanceDataModule(tr, va, cfg.batch_size, cfg.num_workers, cfg.seed)
     last = out / "last.ckpt"
     devices = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices

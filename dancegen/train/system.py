@@ -65,7 +65,13 @@ class DanceSystem(L.LightningModule):
         out["vel"] = (vp - vt).abs().mean() * 5.0
         ap, at = vp[:, 1:] - vp[:, :-1], vt[:, 1:] - vt[:, :-1]
         out["acc"] = (ap - at).abs().mean() * 10.0
-        loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"]
+        # motion energy: per sample and joint, the log-ratio of mean speeds. It asks the model to move
+        # as much as the dancer did without asking it to be in phase, which is what keeps a
+        # free-running decoder from settling into the damped mean motion that per-frame losses favour.
+        sp = vp.norm(dim=-1).mean(dim=1)
+        st = vt.norm(dim=-1).mean(dim=1)
+        out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean()
+        loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"] + tc.w_energy * out["energy"]
         if tc.hgr_losses:
             from ..feedback import losses as hgr
 
