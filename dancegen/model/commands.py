@@ -19,6 +19,8 @@ def register(sub):
     g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
     g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
+    g.add_argument("--accent", type=float, default=0.4,
+                   help="beat accent depth: relative speed dip on every beat, 0 to switch off (default 0.4)")
     g.add_argument("--no-video", action="store_true", help="write dance.npz only")
     g.add_argument("--size", default="960x540", help="video size WxH (default 960x540)")
     g.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -82,7 +84,7 @@ def cmd_generate(args) -> int:
     bundle = ModelBundle.load(args.model)
     seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
     opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
-                           fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
+                           fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock, accent=args.accent,
                            seed_pose=seed_motion, progress=not args.quiet)
     dance = generate_dance(args.music, bundle, opts)
     dance.save(npz)

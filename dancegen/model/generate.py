@@ -3,7 +3,8 @@
 Pipeline: decode + features at the model's frame rate -> Bi-LSTM encoding (in overlapping chunks,
 so memory stays bounded for any song length) -> frame-by-frame decoding, every new pose checked and
 corrected by the HGR online feedback before it is fed back -> beat lock (a bounded, smooth retiming
-that moves the motion's accents onto the music's beats) -> pixels on the canvas.
+that moves the motion's accents onto the music's beats, then beat accents: a bounded warp that
+slows the motion around every beat, see :mod:`dancegen.model.beatlock`) -> pixels on the canvas.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class GenerateOptions:
     feedback: bool = True             # HGR online correction (--no-feedback: "w/o HGR")
     beat_lock: bool = True
     max_rate_change: float = 0.25     # beat lock: local playback rate within [1/(1+x), 1+x]
+    accent: float = 0.4               # beat accents: speed dip on every beat (model/beatlock.py); 0 off
     noise: float = 0.01               # seeded exploration noise on the fed-back pose (body units)
     seed_pose: np.ndarray | None = None   # (18,2) pixels, or (S,18,2) seed motion
     chunk: int = 480
@@ -192,6 +194,8 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     if duration <= 0:
         raise ConfigError(f"--duration {duration}: must be positive")
     duration = min(duration, total - opts.start) if total else duration
+    if not 0 <= opts.accent < 1:
+        raise ConfigError(f"--accent {opts.accent}: use a depth from 0 (off) to below 1")
     out_fps = float(opts.fps or bundle.fps)
     if not 1 <= out_fps <= 240:
         raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
@@ -217,9 +221,18 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
         from ..data.retime import retime_to_beats
 
         t3 = time.perf_counter()
-        kp, tmap = retime_to_beats(kp, bundle.fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change)
+        from ..metrics import motion_beats
+
+        # motion beats by the evaluation's definition (local minima of smoothed mean joint speed);
+        # two passes: re-detect on the warped motion and align again
+        kp, tmap = retime_to_beats(kp, bundle.fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change,
+                                   motion_beats_s=motion_beats(kp, bundle.fps), passes=2)
+        if opts.accent > 0:
+            from .beatlock import accent_beats
+
+            kp = accent_beats(kp, bundle.fps, np.asarray(fs.beats), depth=opts.accent)
         timings["beat_lock_s"] = time.perf_counter() - t3
-        meta["beat_lock"] = {"max_rate_change": opts.max_rate_change}
+        meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
     T_out = int(round(duration * out_fps))
     if abs(out_fps - bundle.fps) > 1e-6 or len(kp) != T_out:
         kp = _resample(kp, bundle.fps, out_fps, T_out)

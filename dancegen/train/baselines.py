@@ -49,6 +49,7 @@ class BaselineHParams:
     lr_vq: float = 3e-4
     lr_gpt: float = 3e-4
     model: dict = field(default_factory=dict)   # overrides of GanConfig / VQConfig fields
+    threads: int = 0                # CPU threads for torch; 0: as dancegen.train.run.train (min(cores, 4))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -348,7 +349,8 @@ def train_baseline(kind: str, cfg: TrainConfig, progress: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     if cfg.accelerator == "cpu":
-        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+        threads = BaselineHParams.from_dict((cfg.extra or {}).get("baseline")).threads
+        torch.set_num_threads(threads or max(1, min(os.cpu_count() or 1, 4)))
     t0 = time.time()
     tr, va, meta = prepare_data(cfg, progress)
     prep_s = time.time() - t0

@@ -70,7 +70,11 @@ class DanceSystem(L.LightningModule):
         # free-running decoder from settling into the damped mean motion that per-frame losses favour.
         sp = vp.norm(dim=-1).mean(dim=1)
         st = vt.norm(dim=-1).mean(dim=1)
-        out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean()
+        ap_m = ap.norm(dim=-1).mean(dim=1)
+        at_m = at.norm(dim=-1).mean(dim=1)
+        # the same for acceleration: accents (stops and starts) as strong as the dancer's
+        out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean() + \
+            (torch.log(ap_m + 2e-3) - torch.log(at_m + 2e-3)).abs().mean()
         loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"] + tc.w_energy * out["energy"]
         if tc.hgr_losses:
             from ..feedback import losses as hgr

@@ -56,7 +56,7 @@ class VQConfig:
     n_codes: int = 512
     beta: float = 0.25              # commitment weight
     ema: float = 0.99               # codebook EMA decay
-    dead_threshold: float = 0.05    # EMA count below which a code is reset
+    dead_threshold: float = 0.5     # EMA count (vectors per batch) below which a code is reset
     d_model: int = 128              # transformer
     n_heads: int = 4
     n_layers: int = 3
@@ -134,7 +134,7 @@ class EMAQuantizer(nn.Module):
     ``forward(z (B, N, D)) -> (z_q (B, N, D) straight-through, codes (B, N) long, commit loss)``.
     Codebook updates happen only in training mode (and are all-reduced under DDP)."""
 
-    def __init__(self, n_codes: int, dim: int, decay: float = 0.99, dead_threshold: float = 0.05, eps: float = 1e-5):
+    def __init__(self, n_codes: int, dim: int, decay: float = 0.99, dead_threshold: float = 0.5, eps: float = 1e-5):
         super().__init__()
         self.K, self.D, self.decay, self.dead, self.eps = n_codes, dim, decay, dead_threshold, eps
         embed = torch.randn(n_codes, dim) * 0.1
