@@ -26,6 +26,7 @@ def main():
     ap.add_argument("--music", default=str(DEFAULT_MUSIC))
     ap.add_argument("--model", default=None)
     ap.add_argument("--frames", type=int, default=1500)
+    ap.add_argument("--skip-long", action="store_true", help="skip the 10-minute memory run")
     a = ap.parse_args()
 
     import torch
@@ -62,6 +63,29 @@ def main():
             walls.append(time.perf_counter() - t0)
         print(f"'dancegen generate --duration 90 --no-video' whole command: {min(walls):.2f} s (best of 3), "
               f"runs: {', '.join(f'{w:.2f}' for w in walls)}")
+    if not a.skip_long:
+        ten_minute_memory(a.music, a.model)
+
+
+def ten_minute_memory(music: str, model: str | None):
+    """Peak RSS of 'dancegen generate --no-video' on a 10-minute song (the music looped)."""
+    import soundfile as sf
+
+    y, sr = sf.read(music, dtype="float32", always_2d=True)
+    reps = int(np.ceil(600 * sr / len(y)))
+    with tempfile.TemporaryDirectory() as d:
+        long = Path(d) / "ten_minutes.flac"
+        sf.write(long, np.tile(y, (reps, 1))[: 600 * sr], sr)
+        cmd = [sys.executable, "-c",
+               "import resource,sys; from dancegen.cli import main; rc=main(sys.argv[1:]); "
+               "print('peak_rss_mb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024); sys.exit(rc)",
+               "generate", str(long), "-o", d, "--no-video", "--quiet", "--force"] + (["--model", model] if model else [])
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        wall = time.perf_counter() - t0
+        rss = float(out.split("peak_rss_mb")[1].split()[0])
+        n = np.load(Path(d) / "dance.npz")["keypoints"].shape[0]
+        print(f"10-minute song: {n} frames in {wall:.1f} s, peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@
 # Lightning keeps the elapsed time in the checkpoint, so an interrupted run continues within its
 # budget. A run whose model.pt is newer than its last.ckpt is finished and is skipped (FORCE=1 to
 # revisit it). A failed run is reported and the next one starts; the exit status is non-zero if
-# any run failed. Then: `dancegen report -o report` (docs/report.md).
+# any run failed. Do not start it while another `dancegen train` writes one of these runs (e.g. a
+# runs/default training started by hand): both would write the same last.ckpt.
+# Then: `dancegen report -o report` (docs/report.md).
 set -u
 cd "$(dirname "$0")/.."
 

@@ -32,7 +32,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -118,10 +118,10 @@ def find_models(models_dir) -> dict:
             out[m.name] = {"path": str(run / "model.pt"), "status": "found", "reason": ""}
         elif (run / "last.ckpt").exists():
             out[m.name] = {"path": str(run / "last.ckpt"), "status": "checkpoint",
-                           "reason": "no model.pt; using last.ckpt (training unfinished)"}
+                           "reason": "no model.pt yet, read from last.ckpt: training unfinished"}
         else:
             out[m.name] = {"path": str(run / "model.pt"), "status": "missing",
-                           "reason": f"{run / 'model.pt'} not found (train it: scripts/train_all.sh)"}
+                           "reason": "not found (train it: scripts/train_all.sh)"}
     return out
 
 
@@ -145,13 +145,22 @@ def set_metrics(gen_dances, real_dances, window_s: float = 8.0, hop_s: float = 4
     from ..metrics import diversity, frechet_distance, normalize_features
     from ..metrics.classify import window_features
 
+    import warnings
+
+    from scipy.linalg import LinAlgWarning
+
     out = {}
     for kind, short in (("kinetic", "k"), ("geometric", "g")):
         try:
             g = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in gen_dances])
             r = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in real_dances])
             rn, gn = normalize_features(r, g)
-            out[f"fid_{short}"] = float(frechet_distance(gn, rn))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", LinAlgWarning)
+                out[f"fid_{short}"] = float(frechet_distance(gn, rn))
+            if any(issubclass(w.category, LinAlgWarning) for w in caught):
+                out[f"note_{short}"] = (f"singular covariance ({len(g)} generated, {len(r)} real windows of "
+                                        f"{g.shape[1]} features): FID_{short} is less accurate")
             out[f"div_{short}"] = float(diversity(gn))
             out[f"div_{short}_real"] = float(diversity(rn))
             out["windows"], out["windows_real"] = int(len(g)), int(len(r))
@@ -242,8 +251,11 @@ def read_training(run_dir, gap_s: float = 600.0) -> dict:
         ev = ea.Scalars(tag)
         if not ev:
             continue
-        ev = sorted(ev, key=lambda e: (e.step, e.wall_time))
         walls.extend(e.wall_time for e in ev)
+        latest = {}
+        for e in sorted(ev, key=lambda e: e.wall_time):  # a resumed run logs its steps again: keep the latest
+            latest[e.step] = e
+        ev = [latest[k] for k in sorted(latest)]
         out["curves"][tag] = {"step": [int(e.step) for e in ev], "value": [float(e.value) for e in ev],
                               "wall": [float(e.wall_time) for e in ev]}
     if walls:
@@ -276,6 +288,12 @@ class _Bar:
                 self.bar.set_description(f"report: {desc}"[:60])
             self.bar.update(n)
 
+    def shrink(self, n: int):
+        """``n`` planned steps will not happen (a model that failed)."""
+        if self.bar is not None and n > 0:
+            self.bar.total = max(self.bar.n, self.bar.total - n)
+            self.bar.refresh()
+
     def close(self):
         if self.bar is not None:
             self.bar.close()
@@ -304,8 +322,10 @@ def _load_clips(data):
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found; pass --data pointing at a Dance with Melody folder")
     train, val = load_clips(root, progress=False)
-    if not val:
-        raise DataError(f"{root}: no validation takes (splits/val.txt, or val.txt for a folder of .npz dances)")
+    if len(val) < 2:
+        raise DataError(f"{root}: {len(val)} validation take(s); the report needs at least two (the wrong-song "
+                        f"reference pairs take i with take i+1's music): list them in splits/val.txt, or in "
+                        f"val.txt for a folder of .npz dances")
     return train, val
 
 
@@ -327,7 +347,7 @@ def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_mel
     t_start = time.time()
     train_clips, val_clips = _load_clips(data)
     if st.val_takes:
-        val_clips = val_clips[: st.val_takes]
+        val_clips = val_clips[: max(2, st.val_takes)]
     songs = music[: st.unseen_songs] if st.unseen_songs else list(music)
     sweep_songs = songs[: st.sweep_songs] if st.sweep_songs else list(songs)
 
@@ -347,16 +367,14 @@ def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_mel
             continue
         try:
             bundles[m.name] = load_model(s["path"])
-            s["status"] = "ok" if s["status"] == "found" else "ok (last.ckpt)"
+            s["status"] = "ok" if s["status"] == "found" else "ok (last.ckpt)"  # reason kept: unfinished
         except DanceGenError as e:
-            s["status"], s["reason"] = "not available", f"does not load: {e}"
+            unfinished = "no model.pt (training unfinished?); " if s["status"] == "checkpoint" else ""
+            s["status"], s["reason"] = "not available", f"{unfinished}does not load: {e}"
     res["models"] = status
 
-    n_val, n_unseen = len(val_clips), len(songs)
-    cmp_avail = [n for n in COMPARED if n in bundles]
-    total = (3 + len(bundles) * (n_val + n_unseen) + (n_val + n_unseen if "full" in bundles else 0)
-             + len(cmp_avail) * len(sweep_songs) * (len(st.beat_lengths_s) + len(st.smooth_lengths))
-             + (len(cmp_avail) + 1) * n_val + 5)
+    total = 9 + len(val_clips) + sum(_model_steps(n, st, len(val_clips), len(songs), len(sweep_songs))
+                                 for n in bundles)
     bar = _Bar(total, progress)
     try:
         _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_songs, models_dir, bar)
@@ -370,6 +388,16 @@ def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_mel
     finally:
         bar.close()
     return res
+
+
+def _model_steps(name, st, n_val, n_unseen, n_sweep) -> int:
+    """Progress-bar steps planned for one model."""
+    n = n_val + n_unseen
+    if name == "full":
+        n += n_val + n_unseen                                   # without feedback
+    if name in COMPARED:
+        n += n_sweep * (len(st.beat_lengths_s) + len(st.smooth_lengths)) + n_val   # sweeps, SSIM
+    return n
 
 
 def _dur(clip, st: ReportSettings) -> float:
@@ -447,6 +475,7 @@ def _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_song
             status[m.name]["reason"] = f"generation failed: {type(e).__name__}: {e}"
             print(f"dancegen report: {m.name}: generation failed ({type(e).__name__}: {e})", file=sys.stderr)
             bundles.pop(m.name)
+            bar.shrink(_model_steps(m.name, st, len(val_clips), len(songs), len(sweep_songs)))
             gen_val.pop(m.name, None)
             gen_unseen.pop(m.name, None)
             val.pop(m.name, None)
@@ -503,7 +532,7 @@ def _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_song
         v = [float(smoothness(c.keypoints[:n], c.fps)["acceleration"]) for c in val_clips if c.n_frames >= n]
         gt_acc.append(float(np.mean(v)) if v else float("nan"))
     svl["ground_truth"] = gt_acc
-    for name in cmp_avail:
+    for name in cmp_avail if sweep_songs else ():
         b = bundles[name]
         fb = SPEC[name].feedback
         per_song = {}
@@ -624,12 +653,10 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
 
     # training loss and time
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
-    any_curve = False
     for n, tr in res["training"].items():
         c = tr["curves"].get("loss")
         if c:
             ax[0].plot(c["step"], c["value"], color=colors[n], label=label(n), lw=1)
-            any_curve = True
         p = tr["curves"].get("train/pos")
         if p:
             ax[1].plot(p["minutes"], p["value"], color=colors[n], label=label(n), lw=1)
@@ -637,11 +664,11 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
     ax[1].set(xlabel="training time, minutes", ylabel="train/pos (L1 joint error, body units)",
               title="position loss against time")
     for a in ax:
-        if any_curve:
+        if a.get_lines():
             a.set_yscale("log")
             a.legend(fontsize=7)
         else:
-            a.text(0.5, 0.5, "no training logs found", ha="center", transform=a.transAxes)
+            a.text(0.5, 0.5, "no such training logs found", ha="center", transform=a.transAxes)
     fig.tight_layout()
     figs["training"] = _save(fig, out / "fig_training.png", plt)
 
@@ -683,7 +710,7 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
         if key == "ssim":
             lo = np.nanmin([sp[n]["ssim"]["all"]["mean"] for n in names]) if names else 0.0
             ax[k].set_ylim(max(0.0, lo - 0.1), 1.0)
-        ax[k].legend(fontsize=7)
+        ax[k].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     figs["ssim_psnr"] = _save(fig, out / "fig_ssim_psnr_genre.png", plt)
 
@@ -793,9 +820,7 @@ def format_markdown(res: dict) -> str:
     L.append("|---|---|---|---|")
     for m in MODELS:
         s = models[m.name]
-        stat = s["status"] + (f": {s['reason']}" if s.get("reason") and not s["status"].startswith("ok") else "")
-        if s["status"] == "ok (last.ckpt)":
-            stat += f" ({s['reason']})"
+        stat = s["status"] + (f": {s['reason']}" if s.get("reason") else "")
         L.append(f"| {m.label} | `{s['path']}` | {stat} | {'yes' if m.feedback else 'no'} |")
     missing = [m.name for m in MODELS if not models[m.name]["status"].startswith("ok")]
     L.append("")
@@ -837,6 +862,12 @@ def format_markdown(res: dict) -> str:
     L.append("¹ FID_k of the real train dances against the real val dances (the floor a model can reach). "
              "² Val: take i's real motion with take i+1's music (JPE: take i vs take i+1; genre accuracy: "
              "the motion's predicted genre against the music's genre); unseen: real val takes on the unseen songs.")
+    notes = [f"{n} ({split}): {v['set'][k]}" for split, tab in (("val", val), ("unseen", uns))
+             for n, v in tab.items() if isinstance(v, dict) and "set" in v for k in ("note", "note_k", "note_g")
+             if k in v["set"]]
+    if notes:
+        L.append("")
+        L.append("FID notes: " + "; ".join(notes) + ".")
     L.append("")
     L.append("More numbers (val split): beat-align scores (σ = 0.05 s; Bailando form = mean over music beats, "
              "FACT form = mean over motion beats), jerk, FID_g, diversity of the kinetic features.")

@@ -71,6 +71,11 @@ class ModelBundle:
                              f"'dancegen train' (runs/<name>/model.pt)") from None
         if isinstance(obj, dict) and (obj.get("hyper_parameters") or {}).get("bundle_meta"):
             obj = _from_lightning_checkpoint(obj)
+        if isinstance(obj, dict) and str(obj.get("format", "")).startswith("dancegen-") and obj.get("format") != FORMAT:
+            from .baselines import KIND_OF_FORMAT, bundle_from_dict
+
+            if obj.get("format") in KIND_OF_FORMAT:  # a comparison model (GAN-ST-GCN, Transformer-VQ-VAE)
+                return bundle_from_dict(obj, path)
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise ModelError(f"{path}: not a dancegen Seq2Seq model (format {obj.get('format') if isinstance(obj, dict) else '?'}); "
                              f"use a model.pt written by 'dancegen train'")

@@ -40,6 +40,8 @@ def register(sub):
     t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
     t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
     t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
+    t.add_argument("--model-kind", default="seq2seq", choices=["seq2seq", "gan-stgcn", "vqvae-transformer"],
+                   help="seq2seq (ours, default) or a comparison model")
     t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
     t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
     t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
@@ -115,6 +117,11 @@ def cmd_train(args) -> int:
     if not cfg.data:
         raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
     check_config(cfg)
-    path = train(cfg, progress=not args.quiet)
+    if args.model_kind != "seq2seq":
+        from ..train.baselines import train_baseline
+
+        path = train_baseline(args.model_kind, cfg, progress=not args.quiet)
+    else:
+        path = train(cfg, progress=not args.quiet)
     print(f"trained model: {path}", file=sys.stderr)
     return 0

@@ -210,7 +210,10 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
         raise ConfigError(f"--genre {genre!r}: this model knows {', '.join(bundle.genres)} (or auto)")
     corrector = make_corrector(bundle, bundle.fps) if opts.feedback else None
     t2 = time.perf_counter()
-    params = run_decoder(bundle, feats, bundle.genres.index(genre), opts, corrector)
+    from .baselines import BaselineBundle, run_baseline
+
+    run = run_baseline if isinstance(bundle, BaselineBundle) else run_decoder
+    params = run(bundle, feats, bundle.genres.index(genre), opts, corrector)
     timings["decode_s"] = time.perf_counter() - t2
     timings["ms_per_frame"] = 1e3 * timings["decode_s"] / max(1, len(params))
     center = (bundle.canvas[0] / 2, bundle.canvas[1] / 2)

@@ -158,13 +158,19 @@ class EMAQuantizer(nn.Module):
             torch.distributed.all_reduce(t)
         return t
 
+    @staticmethod
+    def _broadcast(t: torch.Tensor) -> torch.Tensor:
+        """Rank 0's tensor on every rank (no-op without DDP)."""
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.broadcast(t, 0)
+        return t
+
     @torch.no_grad()
     def _update(self, flat: torch.Tensor, codes: torch.Tensor):
         if not bool(self.initialised):
             # data-dependent init: codebook = random encoder outputs (avoids an all-dead start)
             idx = torch.randint(0, flat.shape[0], (self.K,), device=flat.device)
-            init = self._all_reduce(flat[idx].clone()) / (
-                torch.distributed.get_world_size() if torch.distributed.is_available() and torch.distributed.is_initialized() else 1)
+            init = self._broadcast(flat[idx].clone())
             self.embed.copy_(init)
             self.embed_sum.copy_(init)
             self.count.fill_(1.0)
@@ -182,9 +188,7 @@ class EMAQuantizer(nn.Module):
         n_dead = int(dead.sum())
         if n_dead:
             idx = torch.randint(0, flat.shape[0], (n_dead,), device=flat.device)
-            new = flat[idx].clone()
-            if torch.distributed.is_available() and torch.distributed.is_initialized():
-                torch.distributed.broadcast(new, 0)
+            new = self._broadcast(flat[idx].clone())
             self.embed[dead] = new
             self.embed_sum[dead] = new
             self.count[dead] = 1.0
