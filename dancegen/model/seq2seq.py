@@ -170,13 +170,14 @@ class Seq2SeqDance(nn.Module):
         return clamp_bones(raw), new_state, alpha
 
     def forward(self, feats: torch.Tensor, poses: torch.Tensor, genre: torch.Tensor, sampling_p: float = 0.0,
-                seed_frames: int = 1):
+                seed_frames: int = 1, free_p: float = 0.0):
         """Teacher-forced / scheduled-sampling decoding over a window.
 
         ``feats (B, T, F)``, ``poses (B, T, 36)`` ground truth, ``genre (B,)``. The first
         ``seed_frames`` poses are given; the model predicts frames ``seed_frames .. T-1``, feeding
-        back its own previous output (detached) with probability ``sampling_p`` per sample and step.
-        Returns predictions ``(B, T - seed_frames, 36)``.
+        back its own previous output (detached) with probability ``sampling_p`` per sample and step;
+        with probability ``free_p`` a sample runs free for the whole window (its own outputs only,
+        as in generation). Returns predictions ``(B, T - seed_frames, 36)``.
         """
         mem = self.encode(feats)
         state, ge = self.start(mem, poses[:, seed_frames - 1], genre)
@@ -185,13 +186,16 @@ class Seq2SeqDance(nn.Module):
         prev = poses[:, seed_frames - 1]
         outs = []
         T = poses.shape[1]
+        free = (torch.rand(poses.shape[0], 1, device=poses.device) < free_p).to(poses.dtype) if free_p > 0 else None
         for t in range(seed_frames, T):
             pred, state, _ = self.step(mem, t, prev, state, ge)
             outs.append(pred)
             if t + 1 < T:
                 gt = poses[:, t]
-                if sampling_p > 0:
+                if sampling_p > 0 or free is not None:
                     use_own = (torch.rand(gt.shape[0], 1, device=gt.device) < sampling_p).to(gt.dtype)
+                    if free is not None:
+                        use_own = torch.maximum(use_own, free)
                     prev = use_own * pred.detach() + (1 - use_own) * gt
                 else:
                     prev = gt

@@ -27,10 +27,12 @@ class TrainConfig:
     sampling_start_epoch: int = 2       # scheduled sampling: own-output probability ramps up
     sampling_max: float = 0.5
     sampling_ramp_epochs: int = 15
+    free_ratio: float = 0.5             # share of p_own given to whole free-running windows (see seq2seq.forward)
     w_pos: float = 1.0
     w_vel: float = 2.0
     w_acc: float = 1.0
     w_energy: float = 0.2               # motion-energy matching (see system.py); 0 switches it off
+    w_extent: float = 1.0               # pose-extent matching (see system.py); 0 switches it off
     w_bone: float = 0.5
     w_sym: float = 0.2
     w_smooth: float = 0.1

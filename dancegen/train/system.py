@@ -75,7 +75,15 @@ class DanceSystem(L.LightningModule):
         # the same for acceleration: accents (stops and starts) as strong as the dancer's
         out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean() + \
             (torch.log(ap_m + 2e-3) - torch.log(at_m + 2e-3)).abs().mean()
-        loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"] + tc.w_energy * out["energy"]
+        # pose extent: per sample and bone, the log-ratio of the mean visible length (|v_b| <= 1, less
+        # when foreshortened). Under uncertainty (which way the dancer faces, where a turn goes) the
+        # per-frame losses favour the average of the possible poses, a collapsed side-on figure with
+        # its limbs drawn in; matching each bone's mean extent over the window keeps the figure open.
+        ep = pred[..., 2:].reshape(pred.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
+        et = target[..., 2:].reshape(target.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
+        out["extent"] = (torch.log(ep + 0.05) - torch.log(et + 0.05)).abs().mean()
+        loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"] + \
+            tc.w_energy * out["energy"] + tc.w_extent * out["extent"]
         if tc.hgr_losses:
             from ..feedback import losses as hgr
 
@@ -90,7 +98,8 @@ class DanceSystem(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         sf = self.tc.seed_frames
-        pred = self.model(batch["features"], batch["poses"], batch["genre"], self.sampling_p(), sf)
+        p = self.sampling_p()
+        pred = self.model(batch["features"], batch["poses"], batch["genre"], p, sf, free_p=p * self.tc.free_ratio)
         ls = self.losses(pred, batch["poses"][:, sf:])
         bs = batch["poses"].shape[0]
         self.log_dict({f"train/{k}": v for k, v in ls.items()}, prog_bar=False, batch_size=bs)
