@@ -19,14 +19,15 @@ def main():
     ap.add_argument("--config", default=None)
     a = ap.parse_args()
     ck = torch.load(a.ckpt, map_location="cpu", weights_only=False)
-    if not ck["hyper_parameters"].get("bundle_meta"):
+    meta = ck["hyper_parameters"].get("bundle_meta") or {}
+    if not meta or "ref_speed" not in meta:
         if not a.config:
             sys.exit("this checkpoint has no bundle metadata: pass --config with the run's config")
         from dancegen.train.config import TrainConfig
         from dancegen.train.run import prepare_data
 
-        _, _, meta = prepare_data(TrainConfig.from_file(a.config), progress=False)
-        ck["hyper_parameters"]["bundle_meta"] = meta
+        _, _, fresh = prepare_data(TrainConfig.from_file(a.config), progress=False)
+        ck["hyper_parameters"]["bundle_meta"] = {**fresh, **meta, "ref_speed": fresh["ref_speed"]}
         tmp = a.out + ".ckpt"
         torch.save(ck, tmp)
         b = ModelBundle.load(tmp)

@@ -30,6 +30,7 @@ class ModelBundle:
     neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32))
     info: dict = field(default_factory=dict)
     seed_poses: np.ndarray | None = None  # (K, 36) real training poses; --seed picks the start pose
+    ref_speed: float | None = None        # mean joint speed of the training dances, body units / s
 
     @property
     def fps(self) -> float:
@@ -46,7 +47,8 @@ class ModelBundle:
                    canvas=list(self.canvas), genres=list(self.genres),
                    seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
                    neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info,
-                   seed_poses=None if self.seed_poses is None else np.asarray(self.seed_poses, np.float32).tolist())
+                   seed_poses=None if self.seed_poses is None else np.asarray(self.seed_poses, np.float32).tolist(),
+                   ref_speed=self.ref_speed)
         fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=path.parent)
         os.close(fd)
         try:
@@ -88,7 +90,8 @@ class ModelBundle:
                    seed_pose=np.asarray(obj["seed_pose"], np.float32),
                    neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
                    info=obj.get("info", {}),
-                   seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None)
+                   seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None,
+                   ref_speed=obj.get("ref_speed"))
 
 
 def bundle_bytes(path) -> int:
@@ -107,4 +110,4 @@ def _from_lightning_checkpoint(ckpt: dict) -> dict:
     return dict(format=FORMAT, model_config=hp["model_config"], state_dict=sd, info=info,
                 **{k: meta[k] for k in ("feature_config", "feature_stats", "ref_lengths", "body_scale", "canvas",
                                         "genres", "seed_pose", "neck_bounds")},
-                seed_poses=meta.get("seed_poses"))
+                seed_poses=meta.get("seed_poses"), ref_speed=meta.get("ref_speed"))

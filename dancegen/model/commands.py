@@ -19,8 +19,8 @@ def register(sub):
     g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
     g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
-    g.add_argument("--accent", type=float, default=0.4,
-                   help="beat accent depth: relative speed dip on every beat, 0 to switch off (default 0.4)")
+    g.add_argument("--accent", type=float, default=0.5,
+                   help="beat accent depth: relative speed dip on every beat, 0 to switch off (default 0.5)")
     g.add_argument("--no-video", action="store_true", help="write dance.npz only")
     g.add_argument("--size", default="960x540", help="video size WxH (default 960x540)")
     g.add_argument("--force", action="store_true", help="overwrite existing outputs")

@@ -45,7 +45,8 @@ class GenerateOptions:
     feedback: bool = True             # HGR online correction (--no-feedback: "w/o HGR")
     beat_lock: bool = True
     max_rate_change: float = 0.25     # beat lock: local playback rate within [1/(1+x), 1+x]
-    accent: float = 0.4               # beat accents: speed dip on every beat (model/beatlock.py); 0 off
+    accent: float = 0.5               # beat accents: speed dip on every beat (model/beatlock.py); 0 off
+    energy_floor: float = 0.8         # energy governor (model/energy.py): lowest local speed / training speed; 0 off
     noise: float = 0.01               # seeded exploration noise on the fed-back pose (body units)
     seed_pose: np.ndarray | None = None   # (18,2) pixels, or (S,18,2) seed motion
     chunk: int = 480
@@ -215,6 +216,11 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     run = run_baseline if isinstance(bundle, BaselineBundle) else run_decoder
     params = run(bundle, feats, bundle.genres.index(genre), opts, corrector)
     timings["decode_s"] = time.perf_counter() - t2
+    if opts.energy_floor > 0 and bundle.ref_speed:
+        from .energy import govern
+
+        params, gain = govern(params, bundle.ref_lengths, bundle.fps, bundle.ref_speed, floor=opts.energy_floor)
+        timings["energy_gain_max"] = float(gain.max())
     timings["ms_per_frame"] = 1e3 * timings["decode_s"] / max(1, len(params))
     center = (bundle.canvas[0] / 2, bundle.canvas[1] / 2)
     kp = posecode.decode(params, bundle.body_scale, center, bundle.ref_lengths)

@@ -314,6 +314,7 @@ def make_trainer(kind: str, cfg: TrainConfig, out: Path, progress: bool = True, 
     from lightning.pytorch.loggers import TensorBoardLogger
 
     from .run import _atomic_checkpoint_callback
+    from .system import EpochAugmentation
 
     devices = int(cfg.devices) if str(cfg.devices).isdigit() else cfg.devices
     strategy = cfg.strategy
@@ -324,7 +325,7 @@ def make_trainer(kind: str, cfg: TrainConfig, out: Path, progress: bool = True, 
         max_time={"minutes": cfg.max_minutes} if cfg.max_minutes else None,
         accelerator=cfg.accelerator, devices=devices, strategy=strategy,
         logger=TensorBoardLogger(str(out), name="tb", version=0),
-        callbacks=[_atomic_checkpoint_callback(out / "last.ckpt", cfg.ckpt_every_steps)]
+        callbacks=[_atomic_checkpoint_callback(out / "last.ckpt", cfg.ckpt_every_steps), EpochAugmentation()]
         + ([TQDMProgressBar(refresh_rate=5)] if progress else []),
         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
         check_val_every_n_epoch=cfg.val_every, log_every_n_steps=5,

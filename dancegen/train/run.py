@@ -102,6 +102,9 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
         neck_bounds=[float(np.percentile(neck[:, 0], 0.5)), float(np.percentile(neck[:, 0], 99.5)),
                      float(np.percentile(neck[:, 1], 0.5)), float(np.percentile(neck[:, 1], 99.5))],
         n_features=int(train_w.clip_features(0).shape[1]),
+        # mean joint speed of the training dances, body units per second (the energy governor's reference)
+        ref_speed=float(np.mean([np.linalg.norm(np.diff(c.keypoints, axis=0), axis=-1).mean() * c.fps / s
+                                 for c, s in zip(train_clips, scales)])),
         train_clips=[c.name for c in train_clips], val_clips=[c.name for c in val_clips],
         train_frames=int(sum(c.n_frames for c in train_clips)),
     )
@@ -118,7 +121,8 @@ def export_bundle(system, meta: dict, path: Path, info: dict) -> Path:
                     body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=meta["genres"],
                     seed_pose=np.asarray(meta["seed_pose"], np.float32),
                     neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info,
-                    seed_poses=np.asarray(meta["seed_poses"], np.float32) if meta.get("seed_poses") else None)
+                    seed_poses=np.asarray(meta["seed_poses"], np.float32) if meta.get("seed_poses") else None,
+                    ref_speed=meta.get("ref_speed"))
     return b.save(path)
 
 
@@ -130,7 +134,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     from lightning.pytorch.loggers import TensorBoardLogger
 
     from ..model.seq2seq import ModelConfig
-    from .system import DanceDataModule, DanceSystem
+    from .system import DanceDataModule, DanceSystem, EpochAugmentation
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -154,7 +158,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         max_time={"minutes": cfg.max_minutes} if cfg.max_minutes else None,
         accelerator=cfg.accelerator, devices=devices, strategy=cfg.strategy,
         logger=TensorBoardLogger(str(out), name="tb", version=0),
-        callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps)] + ([TQDMProgressBar(refresh_rate=5)] if progress else []),
+        callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps), EpochAugmentation()]
+        + ([TQDMProgressBar(refresh_rate=5)] if progress else []),
         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
         check_val_every_n_epoch=cfg.val_every, log_every_n_steps=5, gradient_clip_val=1.0,
         deterministic=True, num_sanity_val_steps=0,

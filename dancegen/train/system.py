@@ -128,6 +128,17 @@ class DanceSystem(L.LightningModule):
         return torch.optim.Adam(self.model.parameters(), lr=self.tc.lr, weight_decay=self.tc.weight_decay)
 
 
+class EpochAugmentation(L.Callback):
+    """Tells the training windows which epoch it is, so that each epoch draws new camera yaws
+    (the draw is deterministic in seed, epoch and window index)."""
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        ds = getattr(getattr(trainer, "datamodule", None), "train_ds", None)
+        windows = getattr(ds, "windows", None)
+        if hasattr(windows, "set_epoch"):
+            windows.set_epoch(trainer.current_epoch)
+
+
 def steps_per_epoch(n_windows: int, batch: int) -> int:
     return max(1, math.ceil(n_windows / batch))
 
