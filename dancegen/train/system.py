@@ -123,6 +123,44 @@ class DanceSystem(L.LightningModule):
         sp = (jp[:, 1:] - jp[:, :-1]).norm(dim=-1).mean()
         st = (jt[:, 1:] - jt[:, :-1]).norm(dim=-1).mean()
         self.log("val/free_speed_ratio", sp / st.clamp_min(1e-6), batch_size=bs, sync_dist=True)
+        ba = self._beat_alignment(batch["features"][:, sf:], jp)
+        if ba is not None:
+            self.log("val/free_beat_error", ba[0], batch_size=bs, sync_dist=True)
+            self.log("val/free_bas", ba[1], prog_bar=True, batch_size=bs, sync_dist=True)
+
+    def _beat_alignment(self, feats: torch.Tensor, joints: torch.Tensor):
+        """Beat alignment of free-running predictions: music beats where the (unstandardised) beat
+        phase columns wrap, motion beats from :func:`dancegen.metrics.motion_beats`; returns the
+        mean (beat alignment error s, Bailando beat-align score) over the windows that have beats."""
+        meta = self.hparams.get("bundle_meta") or {}
+        if "feature_config" not in meta:
+            return None
+        from ..audio.features import FeatureConfig
+        from ..metrics import beat_align_score_bailando, beat_alignment_error, motion_beats
+
+        names = FeatureConfig.from_dict(meta["feature_config"]).names()
+        if "beat_phase_sin" not in names:
+            return None
+        fps = float(meta["feature_config"].get("fps", 25.0))
+        i_s, i_c = names.index("beat_phase_sin"), names.index("beat_phase_cos")
+        ph = torch.atan2(feats[..., i_s], feats[..., i_c]).cpu().numpy() % (2 * np.pi)
+        jn = joints.detach().cpu().numpy()
+        errs, scores = [], []
+        for b in range(jn.shape[0]):
+            music = (np.nonzero(np.diff(ph[b]) < -np.pi)[0] + 1) / fps
+            if len(music) < 2:
+                continue
+            motion = motion_beats(jn[b], fps)
+            span = (0.0, (jn.shape[1] - 1) / fps)
+            if len(motion) == 0:
+                errs.append(span[1])
+                scores.append(0.0)
+                continue
+            errs.append(beat_alignment_error(motion, music, span))
+            scores.append(beat_align_score_bailando(motion, music, 0.05, span))
+        if not errs:
+            return None
+        return float(np.mean(errs)), float(np.mean(scores))
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.model.parameters(), lr=self.tc.lr, weight_decay=self.tc.weight_decay)
