@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +74,6 @@ class Dance:
         path = Path(path)
         if path.exists() and not overwrite:
             raise DataError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = dict(
             keypoints=self.keypoints.astype(np.float32),
             fps=np.float32(self.fps),
@@ -90,16 +88,13 @@ class Dance:
             arrays["confidence"] = self.confidence.astype(np.float32)
         if self.joints3d is not None:
             arrays["joints3d"] = np.asarray(self.joints3d, dtype=np.float32)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".npz", dir=path.parent)
-        os.close(fd)
-        try:
-            np.savez(tmp, **arrays)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        from .fileio import atomic_write
+
+        def write(tmp):
+            with open(tmp, "wb") as f:  # a file object: np.savez adds no ".npz" to the name
+                np.savez(f, **arrays)
+
+        return atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Dance":

@@ -1,7 +1,6 @@
 """Generation: frame counts, canvas, bone lengths, options and errors (a tiny untrained model built
 here, so these run without the bundled weights; the bundled model is exercised in
 test_default_model.py)."""
-import json
 
 import numpy as np
 import pytest

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -105,15 +104,9 @@ def cached_features(music, feature_config, start: float, duration: float, n_fram
     x = np.asarray(fn(music, feature_config, start, duration), dtype=np.float32)
     if x.ndim != 2 or x.shape[0] == 0:
         raise DataError(f"{music}: feature extractor returned shape {x.shape}; expected (T, F)")
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".npy", dir=cache)
-    os.close(fd)
-    try:
-        np.save(tmp, x)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from ..fileio import atomic_write
+
+    atomic_write(path, lambda tmp: np.save(tmp, x))
     return _fit(x, n_frames), False
 
 

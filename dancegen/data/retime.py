@@ -247,8 +247,6 @@ def cached_music_beats(path, start: float, duration: float, cache_dir=None) -> n
     """:func:`track_music_beats` memoised on disk next to the feature cache (keyed by the audio
     content hash, start and duration)."""
     import hashlib
-    import os
-    import tempfile
     from pathlib import Path
 
     from .dataset import default_cache_dir, file_hash
@@ -263,15 +261,9 @@ def cached_music_beats(path, start: float, duration: float, cache_dir=None) -> n
         except (OSError, ValueError):
             pass
     b = track_music_beats(path, start, duration)
-    cache.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".npy", dir=cache)
-    os.close(fd)
-    try:
-        np.save(tmp, b)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from ..fileio import atomic_write
+
+    atomic_write(p, lambda tmp: np.save(tmp, b))
     return b
 
 

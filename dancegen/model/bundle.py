@@ -3,7 +3,6 @@ and statistics, reference bone lengths, body scale, genres, the seed pose, train
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +37,6 @@ class ModelBundle:
 
     def save(self, path: str | os.PathLike, half: bool = True) -> Path:
         """Write atomically. ``half`` stores weights in float16 (loaded back as float32)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         sd = {k: (v.half() if half and v.is_floating_point() else v) for k, v in self.model.state_dict().items()}
         obj = dict(format=FORMAT, model_config=self.model.cfg.to_dict(), state_dict=sd,
                    feature_config=self.feature_config, feature_stats=self.feature_stats,
@@ -49,16 +46,9 @@ class ModelBundle:
                    neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info,
                    seed_poses=None if self.seed_poses is None else np.asarray(self.seed_poses, np.float32).tolist(),
                    ref_speed=self.ref_speed)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save(obj, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        from ..fileio import atomic_write
+
+        return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "ModelBundle":

@@ -74,7 +74,6 @@ def encode_chunked(model, feats, chunk: int, margin: int):
 def run_decoder(bundle, feats_std: np.ndarray, genre_idx: int, opts: GenerateOptions, corrector=None):
     """Free-running decoding: ``feats_std (T, F)`` -> pose parameters ``(T, 36)``."""
     import torch
-    from torch import nn
 
     from . import posecode
 

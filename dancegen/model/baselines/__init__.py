@@ -13,7 +13,6 @@ body scale, canvas, genres, seed pose, neck bounds, info) and differs only in th
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,15 +85,9 @@ class BaselineBundle(ModelBundle):
                    canvas=list(self.canvas), genres=list(self.genres),
                    seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
                    neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=".pt", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save(obj, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        from ...fileio import atomic_write
+
+        return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "BaselineBundle":
