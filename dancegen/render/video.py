@@ -388,6 +388,7 @@ def render_video(dance: Dance, out_path: str | os.PathLike, music: str | os.Path
             msg = [l.strip() for l in err.read().decode("utf-8", "replace").splitlines() if l.strip()]
             detail = " / ".join(msg[-2:]) or f"exit code {rc}"
             raise RenderError(f"ffmpeg failed writing {out} ({detail}); rerun with --debug, or try another --size")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out)
         ok = True
     finally:
