@@ -137,3 +137,25 @@ def test_python_api_returns_a_dance(tiny_bundle, song, tmp_path):
     d = dancegen.generate(str(song), model=tiny_bundle, duration=2.0, out_dir=tmp_path)
     assert isinstance(d, Dance) and d.n_frames == 50
     assert Dance.load(tmp_path / "dance.npz").n_frames == 50
+
+
+def test_every_generated_pose_goes_through_the_feedback_before_it_is_fed_back(tiny_bundle):
+    """The closed loop: the corrector sees each new pose, and what it returns is both the output
+    and the next step's input (a corrector that pins the pose makes the whole dance that pose)."""
+    from dancegen.model.generate import run_decoder
+
+    b = ModelBundle.load(tiny_bundle)
+    feats = np.random.default_rng(0).normal(size=(40, b.model.cfg.n_features)).astype(np.float32)
+    pinned = posecode.clamp_bones(torch.randn(1, 36)).numpy()[0]
+    seen = []
+
+    def corrector(p):
+        seen.append(p.copy())
+        return pinned
+
+    out = run_decoder(b, feats, 0, GenerateOptions(progress=False, noise=0.0), corrector)
+    assert len(seen) == 40
+    np.testing.assert_allclose(out, np.repeat(pinned[None], 40, axis=0))
+    # the decoder's raw poses differ from step to step: its input was the pinned pose, not its own
+    free = run_decoder(b, feats, 0, GenerateOptions(progress=False, noise=0.0), None)
+    assert not np.allclose(np.stack(seen)[1:], free[1:], atol=1e-4)
