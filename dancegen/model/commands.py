@@ -123,5 +123,8 @@ def cmd_train(args) -> int:
         path = train_baseline(args.model_kind, cfg, progress=not args.quiet)
     else:
         path = train(cfg, progress=not args.quiet)
-    print(f"trained model: {path}", file=sys.stderr)
+    import os
+
+    if os.environ.get("RANK", "0") == "0":  # DDP: one line, from the main process
+        print(f"trained model: {path}", file=sys.stderr)
     return 0
