@@ -74,20 +74,20 @@ class ModelBundle:
         model = Seq2SeqDance(ModelConfig.from_dict(obj["model_config"]))
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state_dict"].items()})
         model.eval()
-        return cls(model=model, feature_config=obj["feature_config"], feature_stats=obj["feature_stats"],
-                   ref_lengths=np.asarray(obj["ref_lengths"], np.float32), body_scale=float(obj["body_scale"]),
-                   canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
-                   seed_pose=np.asarray(obj["seed_pose"], np.float32),
-                   neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
-                   info=obj.get("info", {}),
-                   seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None,
-                   ref_speed=obj.get("ref_speed"))
+        return cls(model=model, **metadata_from_dict(obj))
 
 
-def bundle_bytes(path) -> int:
-    return Path(path).stat().st_size
-
-
+def metadata_from_dict(obj: dict) -> dict:
+    """The non-weight fields of a model-file dict as keyword arguments of :class:`ModelBundle`
+    (shared by every model format, the comparison models' included)."""
+    return dict(feature_config=obj["feature_config"], feature_stats=obj["feature_stats"],
+                ref_lengths=np.asarray(obj["ref_lengths"], np.float32), body_scale=float(obj["body_scale"]),
+                canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
+                seed_pose=np.asarray(obj["seed_pose"], np.float32),
+                neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
+                info=obj.get("info", {}),
+                seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None,
+                ref_speed=obj.get("ref_speed"))
 
 
 def _from_lightning_checkpoint(ckpt: dict) -> dict:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError, ModelError
-from ..bundle import ModelBundle
+from ..bundle import ModelBundle, metadata_from_dict
 
 KINDS = ("gan-stgcn", "vqvae-transformer")
 FORMATS = {"gan-stgcn": "dancegen-gan-stgcn/1", "vqvae-transformer": "dancegen-vqvae-transformer/1"}
@@ -111,12 +111,7 @@ def bundle_from_dict(obj: dict, path: str | os.PathLike = "<memory>") -> Baselin
     except Exception as e:
         raise ModelError(f"{path}: {kind} model file is corrupt or from another version ({e}); retrain it") from None
     model.eval()
-    return BaselineBundle(model=model, feature_config=obj["feature_config"], feature_stats=obj["feature_stats"],
-                          ref_lengths=np.asarray(obj["ref_lengths"], np.float32), body_scale=float(obj["body_scale"]),
-                          canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
-                          seed_pose=np.asarray(obj["seed_pose"], np.float32),
-                          neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
-                          info=obj.get("info", {}))
+    return BaselineBundle(model=model, **metadata_from_dict(obj))
 
 
 def load_baseline(path: str | os.PathLike) -> BaselineBundle:
