@@ -56,3 +56,23 @@ def test_hits_the_beat(dance):
     beats = beats_for_file(str(EXAMPLE)).beats
     m = beat_metrics(dance.keypoints, dance.fps, beats, offset=dance.offset)
     assert m["bas_bailando"] >= 0.25 and m["beat_alignment_error"] <= 0.12, m
+
+
+def test_hgr_loop_catches_glitches_a_faulty_generator_would_draw(bundle):
+    """The closed loop with a generator that breaks the rules: on 3% of decoder steps a fault (jump,
+    asymmetry, bone stretch) is put into the raw output before the check. With the feedback on, the
+    structure check finds almost none of them in the drawn dance; without it, they are drawn (and fed
+    back). The same faults at the same steps in both runs."""
+    from dancegen.feedback.structure import analyze
+    from dancegen.metrics import smoothness
+
+    ref_px = bundle.ref_lengths * bundle.body_scale
+    res = {}
+    for fb in (True, False):
+        opts = GenerateOptions(start=10.0, duration=30.0, progress=False, feedback=fb, glitch_rate=0.03)
+        d = generate_dance(EXAMPLE, bundle, opts)
+        rep = analyze(d.keypoints, d.fps, ref=ref_px)
+        res[fb] = (len(rep.frames("any")), smoothness(d.keypoints, d.fps)["jerk"], sum(opts.timings["glitches"].values()))
+    assert res[True][2] == res[False][2] >= 10, res           # same glitches injected
+    assert res[False][0] >= 8 and res[True][0] <= res[False][0] / 4, res
+    assert res[True][1] < 0.85 * res[False][1], res

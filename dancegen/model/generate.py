@@ -49,6 +49,8 @@ class GenerateOptions:
     energy_floor: float = 0.8         # energy governor (model/energy.py): lowest local speed / training speed; 0 off
     noise: float = 0.01               # seeded exploration noise on the fed-back pose (body units)
     seed_pose: np.ndarray | None = None   # (18,2) pixels, or (S,18,2) seed motion
+    glitch_rate: float = 0.0          # stress test of the HGR loop: share of decoder steps given a fault (see glitch_pose)
+    glitch_seed: int = 1234
     chunk: int = 480
     margin: int = 60
     progress: bool = True
@@ -135,17 +137,55 @@ def _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng,
 
             it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
         noise = rng.normal(0, opts.noise, (T, posecode.POSE_DIM)).astype(np.float32) if opts.noise else None
+        grng = np.random.default_rng(opts.glitch_seed) if opts.glitch_rate > 0 else None
+        opts.timings["glitches"] = {}
         for t in it:
             pred, state, _ = model.step(mem, t, prev, state, ge)
             p = pred[0].numpy().copy()
             p[0] = min(max(p[0], nb[0]), nb[1])  # keep the neck in the range seen in training
             p[1] = min(max(p[1], nb[2]), nb[3])
+            if grng is not None and grng.random() < opts.glitch_rate:
+                p, kind = glitch_pose(p, ref, grng)
+                opts.timings["glitches"][kind] = opts.timings["glitches"].get(kind, 0) + 1
             if corrector is not None:
                 p = corrector(p)
             out[t] = p
             fb = p + noise[t] if noise is not None else p
             prev = torch.from_numpy(fb[None])
     return out
+
+
+def glitch_pose(params: np.ndarray, ref: np.ndarray, rng) -> tuple[np.ndarray, str]:
+    """Put one of the paper's three structural faults into a raw decoder output (pose parameters,
+    before the HGR check), to stress-test the closed loop with a generator that breaks the rules:
+    a *jump* (one joint displaced by 0.45-1.2 torso lengths, ``dancegen.feedback.inject``'s
+    magnitudes), an *asymmetry* (one side's arm and leg rotated by 30-90 degrees) or a *bone stretch*
+    (one bone 15-40% over its reference). The pose code cannot hold a bone longer than its reference
+    (:func:`dancegen.model.posecode.encode` clips it back along its direction), so a stretch survives
+    only as the direction change of the clipped bone. Returns ``(params, kind)``."""
+    from ..feedback.inject import BODY_HEIGHT_TORSOS, rotate_side, stretch_bone
+    from ..feedback.structure import body_scale
+    from . import posecode
+
+    joints = posecode.decode(params, 1.0, (0.0, 0.0), ref)
+    kind = ("jump", "asymmetry", "bone_stretch")[int(rng.integers(3))]
+    m = float(rng.uniform(0.15, 0.40))
+    if kind == "jump":
+        j = int(rng.integers(joints.shape[0]))
+        ang = rng.uniform(0, 2 * np.pi)
+        joints[j] += m * BODY_HEIGHT_TORSOS * body_scale(_joint_ref(ref)) * np.array([np.cos(ang), np.sin(ang)])
+    elif kind == "asymmetry":
+        joints = rotate_side(joints, "R" if rng.random() < 0.5 else "L", np.radians(rng.uniform(30, 90)),
+                             tuple(float(x) for x in rng.choice([-1.0, 1.0], size=2)))
+    else:
+        b = int(rng.integers(len(ref)))
+        from ..skeleton import BONES
+
+        a, c = BONES[b]
+        L = float(np.linalg.norm(joints[c] - joints[a]))
+        if L > 1e-6:
+            joints = stretch_bone(joints, b, (1.0 + m) * _joint_ref(ref)[b] / L)
+    return posecode.encode(joints, 1.0, (0.0, 0.0), ref).astype(np.float32), kind
 
 
 def make_corrector(bundle, fps: float):
@@ -215,6 +255,8 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     run = run_baseline if isinstance(bundle, BaselineBundle) else run_decoder
     params = run(bundle, feats, bundle.genres.index(genre), opts, corrector)
     timings["decode_s"] = time.perf_counter() - t2
+    if corrector is not None:
+        timings["feedback"] = dict(corrector.corrector.counts)
     if opts.energy_floor > 0 and bundle.ref_speed:
         from .energy import govern
 
