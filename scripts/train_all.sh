@@ -12,7 +12,9 @@
 # export add about half a minute each):
 #   full 75 (as configs/default.json), each ablation 35, each comparison model 25
 #   -> 75 + 3 x 35 + 2 x 25 = 230 minutes, under the 4 hours the issue allows.
-# Override with MIN_FULL, MIN_ABLATION, MIN_BASELINE (minutes). The configs themselves keep the
+# The full run also exports runs/default/at_35min/model.pt after 35 minutes (snapshot_minutes in
+# configs/default.json), so that the report compares each ablation with the full model at the same
+# budget. Override with MIN_FULL, MIN_ABLATION, MIN_BASELINE (minutes). The configs themselves keep the
 # default model's 75 minutes, so `dancegen train --config configs/ablation_X.json` alone trains an
 # ablation with the same budget as the full model.
 #

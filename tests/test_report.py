@@ -125,7 +125,7 @@ def report(setup):
 def test_models_are_found_missing_or_not_available(report):
     _, res, md = report
     st = {k: v["status"] for k, v in res["models"].items()}
-    assert st == {"full": "ok", "no_multiscale": "missing", "no_attention": "ok", "no_hgr": "ok",
+    assert st == {"full": "ok", "full_35min": "missing", "no_multiscale": "missing", "no_attention": "ok", "no_hgr": "ok",
                   "gan_stgcn": "not available", "vqvae_transformer": "not available"}
     assert "does not load" in res["models"]["gan_stgcn"]["reason"]
     assert "last.ckpt" in res["models"]["vqvae_transformer"]["reason"]
@@ -258,7 +258,9 @@ def test_ablation_configs_change_exactly_one_switch():
         path = REPO / "configs" / f"ablation_{name}.json"
         cfg = json.loads(path.read_text())
         diff = {k for k in set(cfg) | set(default) if cfg.get(k) != default.get(k)}
-        assert diff == {"out", key}, name
+        # the full run also exports a snapshot at the ablations' budget (train_all.sh: 35 min each)
+        assert diff == {"out", key, "snapshot_minutes"}, name
+        assert default["snapshot_minutes"] == [35] and "snapshot_minutes" not in cfg
         assert cfg["out"] == f"runs/{name}" and cfg[key] == value
         TrainConfig.from_file(path)
     from dancegen.train.baselines import BaselineHParams

@@ -128,3 +128,25 @@ def test_killed_mid_epoch_resumes_where_it_stopped(data_dir, tmp_path):
     assert info["global_step"] == ref_info["global_step"]
     assert info["epochs"] == ref_info["epochs"]
     assert killed_at < ref_info["global_step"]
+
+
+def test_snapshot_exports_the_run_at_a_smaller_budget(data_dir, tmp_path):
+    """snapshot_minutes: the run is also exported once its training time passes each budget (the full
+    model at the ablations' budget in the report); the snapshot is a working model taken mid-run."""
+    cache = str(tmp_path / "cache")
+    p = _run(["--config", str(_config(tmp_path / "s", data_dir, max_epochs=3, max_minutes=30,
+                                      snapshot_minutes=[0.001]))], cache=cache)
+    log = p.communicate(timeout=300)[0]
+    assert p.returncode == 0, log
+    snap = tmp_path / "s" / "at_0.001min"
+    info = json.loads((snap / "train_info.json").read_text())
+    final = json.loads((tmp_path / "s" / "train_info.json").read_text())
+    assert 0 < info["global_step"] < final["global_step"] and info["train_minutes"] >= 0.001
+    from dancegen import generate
+
+    d = generate(str(data_dir / "clicks.wav"), model=snap / "model.pt", duration=2.0)
+    assert d.keypoints.shape == (50, 18, 2) and np.isfinite(d.keypoints).all()
+    # a snapshot past the budget is refused with a one-line error
+    bad = _run(["--config", str(_config(tmp_path / "t", data_dir, max_minutes=5, snapshot_minutes=[10]))], cache=cache)
+    out = bad.communicate(timeout=120)[0]
+    assert bad.returncode != 0 and "snapshot_minutes" in out and "Traceback" not in out

@@ -1,6 +1,7 @@
 """The paper's experiments as one command: ``dancegen report -o DIR``.
 
-Reads the six saved models ``MODELS_DIR/<run>/model.pt`` (:data:`MODELS`), generates with each on
+Reads the six saved models ``MODELS_DIR/<run>/model.pt`` (:data:`MODELS`; plus the full run's
+snapshot at the ablations' budget, ``default/at_35min``, when it exists), generates with each on
 the Dance with Melody val takes and on unseen songs, and writes ``DIR/report.md``,
 ``DIR/report.json`` and PNG figures (matplotlib, Agg):
 
@@ -47,10 +48,12 @@ class ModelSpec:
     label: str         # as in the paper's tables
     feedback: bool     # generate with the HGR online correction
     kind: str          # seq2seq | gan-stgcn | vqvae-transformer
+    optional: bool = False   # not listed as missing when absent
 
 
 MODELS = (
     ModelSpec("full", "default", "Seq2Seq-HGR-EDG (full)", True, "seq2seq"),
+    ModelSpec("full_35min", "default/at_35min", "full, at the ablations' 35-min budget", True, "seq2seq", True),
     ModelSpec("no_multiscale", "no_multiscale", "w/o multi-scale features", True, "seq2seq"),
     ModelSpec("no_attention", "no_attention", "w/o attention", True, "seq2seq"),
     ModelSpec("no_hgr", "no_hgr", "w/o HGR (no HGR losses, no feedback)", False, "seq2seq"),
@@ -820,9 +823,12 @@ def format_markdown(res: dict) -> str:
     L.append("|---|---|---|---|")
     for m in MODELS:
         s = models[m.name]
+        if m.optional and s["status"] == "missing":
+            continue
         stat = s["status"] + (f": {s['reason']}" if s.get("reason") else "")
         L.append(f"| {m.label} | `{s['path']}` | {stat} | {'yes' if m.feedback else 'no'} |")
-    missing = [m.name for m in MODELS if not models[m.name]["status"].startswith("ok")]
+    missing = [m.name for m in MODELS if not models[m.name]["status"].startswith("ok")
+               and not (m.optional and models[m.name]["status"] == "missing")]
     L.append("")
     L.append(f"Missing or not available: {', '.join(missing) if missing else 'none'}.")
     L.append("")
@@ -849,7 +855,7 @@ def format_markdown(res: dict) -> str:
                      f"{_f(v['genre_accuracy'], '.2f')} | {_f(v['ms_per_frame'], '.3f')} | "
                      f"{_f(u['mean']['beat_alignment_error']) if u else '—'} | "
                      f"{_f(u['set']['fid_k'], '.2f') if u and 'set' in u else '—'} |")
-        else:
+        elif not (m.optional and models[m.name]["status"] == "missing"):
             L.append(f"| {m.label} | {models[m.name]['status']} | | | | | | | |")
     g, w = val["ground_truth"], val["wrong_song"]
     uw = uns.get("wrong_song")
@@ -944,6 +950,8 @@ def format_markdown(res: dict) -> str:
     L.append("| model | epochs | steps | minutes (TB) | last train loss | last val/pos |")
     L.append("|---|---|---|---|---|---|")
     for m in MODELS:
+        if m.optional and models[m.name]["status"] == "missing":
+            continue
         t = tr[m.name]
         info = t["info"]
         last = t["curves"].get("loss", {}).get("value", [None])[-1:] or [None]

@@ -37,6 +37,36 @@ def _atomic_checkpoint_callback(path: Path, every_steps: int):
     return AtomicCheckpoint()
 
 
+def _snapshot_callback(out: Path, minutes, meta: dict, cfg):
+    """Exports the generator as ``OUT/at_<m>min/model.pt`` once the training time (Lightning's
+    ``Timer``, which counts across resumes) passes each of ``minutes``: the same run at a smaller
+    budget, e.g. the full model at the ablations' budget in the report."""
+    import copy
+
+    import lightning as L
+    from lightning.pytorch.callbacks import Timer
+
+    class Snapshot(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+            if timer is None or not trainer.is_global_zero:
+                return
+            elapsed = timer.time_elapsed("train") / 60.0
+            for m in minutes:
+                target = out / f"at_{float(m):g}min" / "model.pt"
+                if elapsed >= float(m) and not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    info = dict(train_config=cfg.to_dict(), epochs=int(trainer.current_epoch),
+                                global_step=int(trainer.global_step), snapshot_minutes=float(m),
+                                train_minutes=round(elapsed, 4))
+                    model = copy.deepcopy(pl_module.model).cpu().eval()
+                    export_bundle(None, meta, target, info, model=model)
+                    (target.parent / "train_info.json").write_text(json.dumps(info, indent=2))
+                    print(f"snapshot after {elapsed:.1f} min written to {target}", file=sys.stderr)
+
+    return Snapshot()
+
+
 def _yaw_arg(deg: float):
     """TrainConfig.augment_yaw (degrees) -> WindowDataset's argument: 0 off, >= 180 any yaw."""
     if not deg:
@@ -113,10 +143,10 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
     return tr, va, meta
 
 
-def export_bundle(system, meta: dict, path: Path, info: dict) -> Path:
+def export_bundle(system, meta: dict, path: Path, info: dict, model=None) -> Path:
     from ..model.bundle import ModelBundle
 
-    b = ModelBundle(model=system.model.cpu().eval(), feature_config=meta["feature_config"],
+    b = ModelBundle(model=model if model is not None else system.model.cpu().eval(), feature_config=meta["feature_config"],
                     feature_stats=meta["feature_stats"], ref_lengths=np.asarray(meta["ref_lengths"], np.float32),
                     body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=meta["genres"],
                     seed_pose=np.asarray(meta["seed_pose"], np.float32),
@@ -159,6 +189,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         accelerator=cfg.accelerator, devices=devices, strategy=cfg.strategy,
         logger=TensorBoardLogger(str(out), name="tb", version=0),
         callbacks=[_atomic_checkpoint_callback(last, cfg.ckpt_every_steps), EpochAugmentation()]
+        + ([_snapshot_callback(out, cfg.snapshot_minutes, meta, cfg)] if cfg.snapshot_minutes and cfg.max_minutes else [])
         + ([TQDMProgressBar(refresh_rate=5)] if progress else []),
         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
         check_val_every_n_epoch=cfg.val_every, log_every_n_steps=5, gradient_clip_val=1.0,
@@ -191,3 +222,7 @@ def check_config(cfg: TrainConfig):
         raise ConfigError(f"attention {cfg.attention!r}: use additive, general, dot or none")
     if cfg.window < 4 or cfg.batch_size < 1:
         raise ConfigError("window must be >= 4 and batch_size >= 1")
+    for m in cfg.snapshot_minutes or []:
+        if not isinstance(m, (int, float)) or not 0 < m or (cfg.max_minutes and m >= cfg.max_minutes):
+            raise ConfigError(f"snapshot_minutes {cfg.snapshot_minutes}: use minutes between 0 and max_minutes "
+                              f"({cfg.max_minutes}), e.g. [35]")
