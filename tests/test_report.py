@@ -178,6 +178,11 @@ def test_table3_counts_every_val_frame_and_hgr_comparison_is_there(report):
         for k in ("on", "off"):
             assert np.isfinite(hg[split][k]["bone_deviation"]) and np.isfinite(hg[split][k]["jerk"])
     assert "| val (2) | on |" in md and "| val (2) | off |" in md
+    # the stress test: glitches put into the raw decoder output are caught with the feedback on
+    gl = hg["val_glitch"]
+    assert gl["n"] == 2 and gl["rate"] == 0.02
+    assert gl["on"]["flagged_per_1000"] <= gl["off"]["flagged_per_1000"]
+    assert "| val (2), 2% glitches⁴ | on |" in md and "⁴ Stress test" in md
 
 
 def test_sweeps_ssim_and_figures(report):

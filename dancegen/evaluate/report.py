@@ -61,7 +61,8 @@ MODELS = (
     ModelSpec("vqvae_transformer", "vqvae_transformer", "Transformer-VQ-VAE", False, "vqvae-transformer"),
 )
 SPEC = {m.name: m for m in MODELS}
-COMPARED = ("full", "gan_stgcn", "vqvae_transformer")   # Table 3, sweeps, SSIM/PSNR, frame grid
+COMPARED = ("full", "gan_stgcn", "vqvae_transformer")
+GLITCH_RATE = 0.02   # HGR stress test: share of decoder steps given a fault (docs/hgr.md, section 6b)   # Table 3, sweeps, SSIM/PSNR, frame grid
 
 
 @dataclass
@@ -128,13 +129,15 @@ def find_models(models_dir) -> dict:
     return out
 
 
-def generate(bundle, music, start: float, duration: float | None, feedback: bool, seed: int, genre=None):
+def generate(bundle, music, start: float, duration: float | None, feedback: bool, seed: int, genre=None,
+             glitch_rate: float = 0.0):
     """One generation through :func:`dancegen.model.generate.generate_dance`; returns
-    ``(dance, decoder ms/frame)``."""
+    ``(dance, decoder ms/frame)``. ``glitch_rate``: the HGR stress test (faults put into the raw
+    decoder output, :func:`dancegen.model.generate.glitch_pose`)."""
     from ..model.generate import GenerateOptions, generate_dance
 
     opts = GenerateOptions(start=start, duration=duration, seed=seed, genre=genre, feedback=feedback,
-                           progress=False)
+                           progress=False, glitch_rate=glitch_rate)
     d = generate_dance(music, bundle, opts)
     return d, float(opts.timings.get("ms_per_frame", float("nan")))
 
@@ -397,7 +400,7 @@ def _model_steps(name, st, n_val, n_unseen, n_sweep) -> int:
     """Progress-bar steps planned for one model."""
     n = n_val + n_unseen
     if name == "full":
-        n += n_val + n_unseen                                   # without feedback
+        n += n_val + n_unseen + 2 * n_val                       # without feedback; glitch stress test
     if name in COMPARED:
         n += n_sweep * (len(st.beat_lengths_s) + len(st.smooth_lengths)) + n_val   # sweeps, SSIM
     return n
@@ -509,6 +512,25 @@ def _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_song
                                       "max_stretch": r["max_stretch"]})
             hg[split] = {k: mean_rows(v) for k, v in rows.items()}
             hg[split]["n"] = len(dances_on)
+        # the stress test: a generator that breaks the rules (faults in the raw decoder output on
+        # GLITCH_RATE of the steps, the same faults with the feedback on and off)
+        from ..feedback.structure import analyze
+
+        rows = {"on": [], "off": []}
+        for c in val_clips:
+            for key in ("on", "off"):
+                d, _ = generate(b, c.music, c.offset, _dur(c, st), key == "on", st.seed, genre=c.genre,
+                                glitch_rate=GLITCH_RATE)
+                bar.step(f"full glitches {key}")
+                r = dance_row(d.keypoints, d.fps, d.offset, music_beats(d.music), d.canvas, ref_px)
+                rep = analyze(d.keypoints, d.fps, ref=ref_px)
+                rows[key].append({"bone_deviation": mean_bone_deviation(d.keypoints, ref_px), "jerk": r["jerk"],
+                                  "acceleration": r["acceleration"], "beat_alignment_error": r["beat_alignment_error"],
+                                  "max_stretch": r["max_stretch"],
+                                  "flagged_per_1000": 1000.0 * len(rep.frames("any")) / max(1, rep.n_frames)})
+        if val_clips:
+            hg["val_glitch"] = {k: mean_rows(v) for k, v in rows.items()}
+            hg["val_glitch"].update(n=len(val_clips), rate=GLITCH_RATE)
         from ..feedback.structure import reference_bone_lengths
 
         hg["ground_truth_val"] = {
@@ -516,7 +538,7 @@ def _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_song
                                              for r in real_val])),
             "jerk": val["ground_truth"]["mean"]["jerk"],
             "beat_alignment_error": val["ground_truth"]["mean"]["beat_alignment_error"],
-            "ref": "each real take's own reference_bone_lengths (95th percentile per bone)"}
+            "ref": "each real take's own reference_bone_lengths (97th percentile per bone)"}
         res["hgr_feedback"] = hg
 
     # ---- Table 3: symmetry per stance on the val takes
@@ -908,11 +930,25 @@ def format_markdown(res: dict) -> str:
                 r = hg[split][k]
                 L.append(f"| {split} ({hg[split]['n']}) | {k} | {_f(r['bone_deviation'], '.4f')} | "
                          f"{_f(r['jerk'], '.0f')} | {_f(r['beat_alignment_error'])} | {_f(r['max_stretch'])} |")
+        if "val_glitch" in hg:
+            gl = hg["val_glitch"]
+            for k in ("on", "off"):
+                r = gl[k]
+                L.append(f"| val ({gl['n']}), {100 * gl['rate']:g}% glitches⁴ | {k} | {_f(r['bone_deviation'], '.4f')} | "
+                         f"{_f(r['jerk'], '.0f')} | {_f(r['beat_alignment_error'])} | {_f(r['max_stretch'])} |")
         gv = hg["ground_truth_val"]
         L.append(f"| val | ground truth | {_f(gv['bone_deviation'], '.4f')}³ | {_f(gv['jerk'], '.0f')} | "
                  f"{_f(gv['beat_alignment_error'])} | — |")
         L.append("")
         L.append("³ against " + gv["ref"] + ".")
+        if "val_glitch" in hg:
+            gl = hg["val_glitch"]
+            L.append("")
+            L.append(f"⁴ Stress test with a generator that breaks the rules: on {100 * gl['rate']:g}% of the decoder steps "
+                     "one of the paper's three faults is put into the raw output before the check (the same faults "
+                     "with the feedback on and off; docs/hgr.md section 6b). Frames the structure check "
+                     f"(`dancegen check`) flags per 1000: {_f(gl['on']['flagged_per_1000'], '.1f')} with the feedback, "
+                     f"{_f(gl['off']['flagged_per_1000'], '.1f')} without.")
     L.append("")
 
     # Table 3
