@@ -71,19 +71,14 @@ class BaselineHParams:
 
 
 def recon_losses(pred: torch.Tensor, target: torch.Tensor, ref: torch.Tensor, w_pos: float = 1.0,
-                 w_vel: float = 2.0, w_acc: float = 1.0) -> dict:
-    """Reconstruction terms on decoded joints, as in :meth:`dancegen.train.system.DanceSystem.losses`
-    (without its HGR terms: the baselines are compared without HGR). ``pred``, ``target`` ``(B, T,
-    36)`` params; ``ref (17,)``. Returns ``{"pos", "vel", "acc", "loss"}`` (L1 in body units; the
-    velocity and acceleration terms scaled by 5 and 10 as there)."""
-    jp, jt = posecode.decode_torch(pred, ref), posecode.decode_torch(target, ref)
-    out = {"pos": (jp - jt).abs().mean()}
-    vp, vt = jp[:, 1:] - jp[:, :-1], jt[:, 1:] - jt[:, :-1]
-    out["vel"] = (vp - vt).abs().mean() * 5.0
-    ap, at = vp[:, 1:] - vp[:, :-1], vt[:, 1:] - vt[:, :-1]
-    out["acc"] = (ap - at).abs().mean() * 10.0
-    out["loss"] = w_pos * out["pos"] + w_vel * out["vel"] + w_acc * out["acc"]
-    return out
+                 w_vel: float = 2.0, w_acc: float = 1.0, w_energy: float = 0.0, w_extent: float = 0.0) -> dict:
+    """The motion terms of our model's objective (:func:`dancegen.train.system.motion_losses`: joint
+    position, velocity and acceleration L1, motion energy and pose extent), without its HGR terms: the
+    comparison models are trained on the same terms but without HGR. ``pred``, ``target`` ``(B, T,
+    36)`` params; ``ref (17,)``. Returns ``{"pos", "vel", "acc", "energy", "extent", "loss"}``."""
+    from .system import motion_losses
+
+    return motion_losses(pred, target, ref, w_pos, w_vel, w_acc, w_energy, w_extent)[0]
 
 
 def hinge_d_loss(d_real: torch.Tensor, d_fakes: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
@@ -159,7 +154,8 @@ class GanSystem(L.LightningModule):
         # ---- generator
         self.toggle_optimizer(og)
         adv = hinge_g_loss(self.model.discriminate(fake, feats, genre))
-        rec = recon_losses(fake, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc)
+        rec = recon_losses(fake, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc, self.tc.w_energy,
+                           self.tc.w_extent)
         loss_g = self.hp.w_adv * adv + self.hp.w_rec * rec["loss"]
         og.zero_grad()
         self.manual_backward(loss_g)
@@ -178,7 +174,8 @@ class GanSystem(L.LightningModule):
         g = torch.Generator(device="cpu").manual_seed(1000 + batch_idx)
         z = torch.randn(bs, self.model.cfg.noise_dim, generator=g).to(poses.device)
         fake = self.model.generate_window(batch["features"], z, batch["genre"], None)
-        rec = recon_losses(fake, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc)
+        rec = recon_losses(fake, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc, self.tc.w_energy,
+                           self.tc.w_extent)
         d_real = self.model.discriminate(poses, batch["features"], batch["genre"]).mean()
         d_fake = self.model.discriminate(fake, batch["features"], batch["genre"]).mean()
         jp, jt = self.model.joints(fake), self.model.joints(poses)
@@ -215,7 +212,8 @@ class VQSystem(L.LightningModule):
 
     def stage1_losses(self, poses: torch.Tensor) -> dict:
         recon, codes, commit = self.model.vqvae(poses)
-        out = recon_losses(recon, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc)
+        out = recon_losses(recon, poses, self.ref, self.tc.w_pos, self.tc.w_vel, self.tc.w_acc, self.tc.w_energy,
+                           self.tc.w_extent)
         out["commit"] = commit
         out["loss"] = out["loss"] + self.model.cfg.beta * commit
         out["codes_used"] = torch.tensor(float(codes.unique().numel()))

@@ -15,6 +15,43 @@ from ..model.seq2seq import ModelConfig, Seq2SeqDance
 from .config import TrainConfig
 
 
+def motion_losses(pred: torch.Tensor, target: torch.Tensor, ref: torch.Tensor, w_pos: float = 1.0,
+                  w_vel: float = 2.0, w_acc: float = 1.0, w_energy: float = 0.0, w_extent: float = 0.0):
+    """The motion terms of the training objective on pose parameters ``pred``, ``target`` ``(B, T, 36)``
+    (``ref (17,)``), shared by our model and the comparison models (``dancegen.train.baselines``).
+
+    Returns ``(terms, joints)``: ``terms`` = ``pos`` (L1 of the decoded joints, body units), ``vel``
+    and ``acc`` (L1 of their first and second differences, x5 and x10), ``energy``, ``extent`` (below)
+    and ``loss`` (their weighted sum); ``joints`` = the decoded ``pred`` ``(B, T, 18, 2)``."""
+    jp = posecode.decode_torch(pred, ref)       # (B,T,18,2) body units
+    jt = posecode.decode_torch(target, ref)
+    out = {"pos": (jp - jt).abs().mean()}
+    vp, vt = jp[:, 1:] - jp[:, :-1], jt[:, 1:] - jt[:, :-1]
+    out["vel"] = (vp - vt).abs().mean() * 5.0
+    ap, at = vp[:, 1:] - vp[:, :-1], vt[:, 1:] - vt[:, :-1]
+    out["acc"] = (ap - at).abs().mean() * 10.0
+    # motion energy: per sample and joint, the log-ratio of mean speeds. It asks the model to move
+    # as much as the dancer did without asking it to be in phase, which is what keeps a
+    # free-running decoder from settling into the damped mean motion that per-frame losses favour.
+    sp = vp.norm(dim=-1).mean(dim=1)
+    st = vt.norm(dim=-1).mean(dim=1)
+    ap_m = ap.norm(dim=-1).mean(dim=1)
+    at_m = at.norm(dim=-1).mean(dim=1)
+    # the same for acceleration: accents (stops and starts) as strong as the dancer's
+    out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean() + \
+        (torch.log(ap_m + 2e-3) - torch.log(at_m + 2e-3)).abs().mean()
+    # pose extent: per sample and bone, the log-ratio of the mean visible length (|v_b| <= 1, less
+    # when foreshortened). Under uncertainty (which way the dancer faces, where a turn goes) the
+    # per-frame losses favour the average of the possible poses, a collapsed side-on figure with
+    # its limbs drawn in; matching each bone's mean extent over the window keeps the figure open.
+    ep = pred[..., 2:].reshape(pred.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
+    et = target[..., 2:].reshape(target.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
+    out["extent"] = (torch.log(ep + 0.05) - torch.log(et + 0.05)).abs().mean()
+    out["loss"] = w_pos * out["pos"] + w_vel * out["vel"] + w_acc * out["acc"] + \
+        w_energy * out["energy"] + w_extent * out["extent"]
+    return out, jp
+
+
 class PoseWindows(Dataset):
     """Wraps a window dataset (items with ``features (W,F)``, ``keypoints (W,18,2)`` px, ``genre``)
     and returns model tensors: standardised features and pose parameters in body units (the body
@@ -58,32 +95,8 @@ class DanceSystem(L.LightningModule):
 
     def losses(self, pred: torch.Tensor, target: torch.Tensor) -> dict:
         tc = self.tc
-        jp = posecode.decode_torch(pred, self.ref)       # (B,T,18,2) body units
-        jt = posecode.decode_torch(target, self.ref)
-        out = {"pos": (jp - jt).abs().mean()}
-        vp, vt = jp[:, 1:] - jp[:, :-1], jt[:, 1:] - jt[:, :-1]
-        out["vel"] = (vp - vt).abs().mean() * 5.0
-        ap, at = vp[:, 1:] - vp[:, :-1], vt[:, 1:] - vt[:, :-1]
-        out["acc"] = (ap - at).abs().mean() * 10.0
-        # motion energy: per sample and joint, the log-ratio of mean speeds. It asks the model to move
-        # as much as the dancer did without asking it to be in phase, which is what keeps a
-        # free-running decoder from settling into the damped mean motion that per-frame losses favour.
-        sp = vp.norm(dim=-1).mean(dim=1)
-        st = vt.norm(dim=-1).mean(dim=1)
-        ap_m = ap.norm(dim=-1).mean(dim=1)
-        at_m = at.norm(dim=-1).mean(dim=1)
-        # the same for acceleration: accents (stops and starts) as strong as the dancer's
-        out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean() + \
-            (torch.log(ap_m + 2e-3) - torch.log(at_m + 2e-3)).abs().mean()
-        # pose extent: per sample and bone, the log-ratio of the mean visible length (|v_b| <= 1, less
-        # when foreshortened). Under uncertainty (which way the dancer faces, where a turn goes) the
-        # per-frame losses favour the average of the possible poses, a collapsed side-on figure with
-        # its limbs drawn in; matching each bone's mean extent over the window keeps the figure open.
-        ep = pred[..., 2:].reshape(pred.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
-        et = target[..., 2:].reshape(target.shape[:-1] + (-1, 2)).norm(dim=-1).mean(dim=1)
-        out["extent"] = (torch.log(ep + 0.05) - torch.log(et + 0.05)).abs().mean()
-        loss = tc.w_pos * out["pos"] + tc.w_vel * out["vel"] + tc.w_acc * out["acc"] + \
-            tc.w_energy * out["energy"] + tc.w_extent * out["extent"]
+        out, jp = motion_losses(pred, target, self.ref, tc.w_pos, tc.w_vel, tc.w_acc, tc.w_energy, tc.w_extent)
+        loss = out["loss"]
         if tc.hgr_losses:
             from ..feedback import losses as hgr
 
