@@ -229,6 +229,15 @@ def mean_bone_deviation(kp, ref_px) -> float:
 
 
 # ------------------------------------------------------------------------------------------ training logs
+def _minutes(training: dict) -> float:
+    """Training minutes of a run: from TensorBoard, else ``train_info.json``'s ``train_minutes`` (a
+    snapshot, which has no logs of its own)."""
+    m = training.get("minutes", float("nan"))
+    if m is None or not np.isfinite(m):
+        m = training.get("info", {}).get("train_minutes", float("nan"))
+    return m
+
+
 def read_training(run_dir, gap_s: float = 600.0) -> dict:
     """Training curves and facts of a run folder: TensorBoard scalars of ``tb/version_0`` (read with
     tensorboard's ``EventAccumulator``) and ``train_info.json``.
@@ -994,7 +1003,7 @@ def format_markdown(res: dict) -> str:
         vp = t["curves"].get("val/pos", {}).get("value", [None])[-1:] or [None]
         steps = info.get("global_step", (t["curves"].get("loss", {}).get("step") or [None])[-1])
         L.append(f"| {m.label} | {info.get('epochs', '—')} | {steps if steps is not None else '—'} | "
-                 f"{_f(t['minutes'], '.1f')} | {_f(last[0], '.4f')} | {_f(vp[0], '.4f')} |")
+                 f"{_f(_minutes(t), '.1f')} | {_f(last[0], '.4f')} | {_f(vp[0], '.4f')} |")
     L.append("")
     bvl = res["beat_vs_length"]
     L.append("### Beat alignment error against music length")
