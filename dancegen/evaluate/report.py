@@ -703,31 +703,21 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
             a.legend(fontsize=7)
         else:
             a.text(0.5, 0.5, "no such training logs found", ha="center", transform=a.transAxes)
-    fig.tight_layout()
     figs["training"] = _save(fig, out / "fig_training.png", plt)
 
-    # beat alignment error against music length
-    bvl = res["beat_vs_length"]
-    fig, a = plt.subplots(figsize=(6, 4))
-    for n, v in bvl["models"].items():
-        a.plot(bvl["lengths_s"], v["mean"], "o-", color=colors[n], label=label(n))
+    # beat alignment error against music length; smoothness against sequence length
+    bvl, svl = res["beat_vs_length"], res["smoothness_vs_length"]
+    a = _sweep_axes(plt, bvl["lengths_s"], bvl["models"], colors, label)
     a.set(xlabel="music length, s (excerpts from 0 s)", ylabel="beat alignment error, s",
           title="beat alignment error vs music length\n(unseen songs: %s)" % ", ".join(bvl["songs"]))
     _legend_or_note(a, bvl["models"])
-    fig.tight_layout()
-    figs["beat_vs_length"] = _save(fig, out / "fig_beat_vs_length.png", plt)
-
-    # smoothness against sequence length
-    svl = res["smoothness_vs_length"]
-    fig, a = plt.subplots(figsize=(6, 4))
-    for n, v in svl["models"].items():
-        a.plot(svl["lengths_frames"], v["mean"], "o-", color=colors[n], label=label(n))
+    figs["beat_vs_length"] = _save(a.figure, out / "fig_beat_vs_length.png", plt)
+    a = _sweep_axes(plt, svl["lengths_frames"], svl["models"], colors, label)
     a.plot(svl["lengths_frames"], svl["ground_truth"], "s--", color="k", label="ground truth (val takes)")
     a.set(xlabel="sequence length, frames", ylabel="mean acceleration, px/s$^2$",
           title="smoothness vs sequence length")
     a.legend(fontsize=7)
-    fig.tight_layout()
-    figs["smoothness_vs_length"] = _save(fig, out / "fig_smoothness_vs_length.png", plt)
+    figs["smoothness_vs_length"] = _save(a.figure, out / "fig_smoothness_vs_length.png", plt)
 
     # SSIM / PSNR per genre
     sp = res["ssim_psnr"]["models"]
@@ -745,7 +735,6 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
             lo = np.nanmin([sp[n]["ssim"]["all"]["mean"] for n in names]) if names else 0.0
             ax[k].set_ylim(max(0.0, lo - 0.1), 1.0)
         ax[k].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     figs["ssim_psnr"] = _save(fig, out / "fig_ssim_psnr_genre.png", plt)
 
     # rendered frames side by side
@@ -753,6 +742,14 @@ def write_figures(res: dict, out: Path, bar=None) -> dict:
     if bar is not None:
         bar.step("figures", 4)
     return figs
+
+
+def _sweep_axes(plt, xs, models, colors, label):
+    """A 6x4 figure with one line per model (``models``: name -> ``{"mean": [...]}`` over ``xs``)."""
+    fig, a = plt.subplots(figsize=(6, 4))
+    for n, v in models.items():
+        a.plot(xs, v["mean"], "o-", color=colors[n], label=label(n))
+    return a
 
 
 def _legend_or_note(a, models):
@@ -763,6 +760,7 @@ def _legend_or_note(a, models):
 
 
 def _save(fig, path: Path, plt) -> str:
+    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path.name
@@ -793,7 +791,6 @@ def _frames_grid(res, path: Path, plt, label) -> str:
                 a.set_ylabel(label(n) if n != "ground_truth" else "ground truth", fontsize=7)
             if r == 0:
                 a.set_title(f"{real.name}  {real.offset + i / real.fps:.1f} s", fontsize=7)
-    fig.tight_layout()
     return _save(fig, path, plt)
 
 
