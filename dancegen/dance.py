@@ -26,7 +26,11 @@ class Dance:
     offset : seconds into ``music`` at which frame 0 happens.
     genre : genre name (e.g. "waltz"), or None.
     confidence : optional (T, 18) float32 in [0, 1] (pose estimation output).
-    joints3d : optional (T, K, 3) float32 3D joints the 2D view came from (source layout).
+    joints3d : optional (T, K, 3) float32 3D joints the 2D view came from. Generated dances carry
+        the :mod:`dancegen.body3d` layout (metres, y up, floor at 0, ``joint3d_names`` =
+        :data:`~dancegen.body3d.JOINTS3D`); data clips may carry their source layout (e.g. DwM-23, cm)
+        with ``joint3d_names`` None.
+    joint3d_names : names of the ``joints3d`` joints, or None for a source layout.
     name : a short identifier (sequence name).
     meta : free-form JSON-able metadata (source, camera yaw, retiming, ...).
     """
@@ -41,6 +45,7 @@ class Dance:
     joints3d: np.ndarray | None = None
     name: str = ""
     meta: dict = field(default_factory=dict)
+    joint3d_names: tuple | None = None
 
     def __post_init__(self):
         kp = np.asarray(self.keypoints, dtype=np.float32)
@@ -53,6 +58,15 @@ class Dance:
         self.canvas = (int(self.canvas[0]), int(self.canvas[1]))
         if self.confidence is not None:
             self.confidence = np.asarray(self.confidence, dtype=np.float32)
+        if self.joint3d_names is not None:
+            self.joint3d_names = tuple(str(n) for n in self.joint3d_names)
+
+    @property
+    def bones3d(self) -> tuple | None:
+        """``(parent, child)`` joint-index pairs of ``joints3d`` when it has the body3d layout."""
+        from .body3d import BONES3D, JOINTS3D
+
+        return BONES3D if self.joint3d_names == JOINTS3D else None
 
     @property
     def n_frames(self) -> int:
@@ -70,7 +84,8 @@ class Dance:
     # ------------------------------------------------------------------ file format
     def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
         """Write an ``.npz`` with keys ``keypoints, fps, canvas, joint_names, music, offset, genre``
-        (plus ``confidence``/``joints3d`` when present). The file is written atomically."""
+        (plus ``confidence`` when present, and ``joints3d`` with ``joint3d_names`` and ``bones3d``
+        (int32 ``(B, 2)`` parent/child indices) for a 3D dance). The file is written atomically."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise DataError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
@@ -88,6 +103,10 @@ class Dance:
             arrays["confidence"] = self.confidence.astype(np.float32)
         if self.joints3d is not None:
             arrays["joints3d"] = np.asarray(self.joints3d, dtype=np.float32)
+            if self.joint3d_names is not None:
+                arrays["joint3d_names"] = np.asarray(self.joint3d_names)
+            if self.bones3d is not None:
+                arrays["bones3d"] = np.asarray(self.bones3d, dtype=np.int32)
         from .fileio import atomic_write
 
         def write(tmp):
@@ -121,4 +140,5 @@ class Dance:
             offset=float(d.get("offset", 0.0)), genre=genre,
             confidence=d.get("confidence"), joints3d=d.get("joints3d"),
             name=str(d.get("name", "")) or path.stem,
+            joint3d_names=tuple(str(n) for n in d["joint3d_names"]) if "joint3d_names" in d else None,
         )
