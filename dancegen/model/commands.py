@@ -21,6 +21,13 @@ def register(sub):
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
     g.add_argument("--accent", type=float, default=0.5,
                    help="beat accent depth: relative speed dip on every beat, 0 to switch off (default 0.5)")
+    g.add_argument("--temperature", type=float, default=1.0,
+                   help="3D model: variety of the sampled poses, 0 (most likely) to 3 (default 1: as trained)")
+    g.add_argument("--camera", default="front", choices=["front", "fixed", "orbit"],
+                   help="3D model: front (follows the dancer, body toward the viewer; default), fixed (shows the "
+                        "travel) or orbit")
+    g.add_argument("--yaw", type=float, default=0.0, help="3D model: camera yaw offset, degrees (default 0)")
+    g.add_argument("--elevation", type=float, default=8.0, help="3D model: camera elevation, degrees (default 8)")
     g.add_argument("--no-video", action="store_true", help="write dance.npz only")
     g.add_argument("--size", default="960x540", help="video size WxH (default 960x540)")
     g.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -70,7 +77,6 @@ def _parse_size(s: str):
 def cmd_generate(args) -> int:
     from ..dance import Dance
     from ..errors import ConfigError
-    from .bundle import ModelBundle
     from .generate import GenerateOptions, generate_dance
 
     out = Path(args.out)
@@ -83,12 +89,27 @@ def cmd_generate(args) -> int:
     from ..audio.io import audio_duration
 
     audio_duration(args.music)  # a missing or unreadable song fails here, before the model loads
-    bundle = ModelBundle.load(args.model)
-    seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
-    opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
-                           fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock, accent=args.accent,
-                           seed_pose=seed_motion, progress=not args.quiet)
-    dance = generate_dance(args.music, bundle, opts)
+    from .generate3d import load_generator
+
+    bundle = load_generator(args.model)
+    if getattr(bundle, "is_3d", False):
+        from ..camera import CameraConfig
+        from .generate3d import Generate3DOptions, generate_dance3d
+
+        if args.seed_motion:
+            raise ConfigError("--seed-motion: the 3D model starts from its own real seed poses; drop the option")
+        cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
+        opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
+                                  fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
+                                  beat_lock=not args.no_beat_lock, accent=min(args.accent, 0.3), camera=cam,
+                                  progress=not args.quiet)
+        dance = generate_dance3d(args.music, bundle, opts3)
+    else:
+        seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
+        opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
+                               fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
+                               accent=args.accent, seed_pose=seed_motion, progress=not args.quiet)
+        dance = generate_dance(args.music, bundle, opts)
     dance.save(npz)
     print(f"{npz}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}", file=sys.stderr)
     if not args.no_video:

@@ -1,0 +1,231 @@
+"""Generation with the sampling 3D generator: music file in, :class:`~dancegen.dance.Dance` with
+``joints3d`` (metres, y up) and 2D OpenPose-18 ``keypoints`` from an explicit camera out.
+
+Pipeline: decode + features at the model's frame rate -> Bi-LSTM encoding (overlapping chunks, so
+memory stays bounded for any song) -> frame by frame: the mixture head gives the next pose's
+distribution, a pose is *sampled* (``temperature``), the 3D HGR loop checks it and acts (resample /
+blend on a joint jump, pin a sliding contact foot, lift a foot below the floor) before it is fed
+back -> beat lock (bounded smooth retiming of the motion beats onto the music beats, then beat
+accents) on the 3D joints, every bone put back at its reference length -> camera
+(:mod:`dancegen.camera`) -> keypoints. The same seed gives the same dance bit for bit (one torch
+generator and one numpy generator, both seeded; single-threaded decoding).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+def load_generator(path=None):
+    """Any generator file: the 3D sampling model (``.safetensors`` of kind ``seq2seq3d``) or a 2D
+    model (:meth:`dancegen.model.bundle.ModelBundle.load`). ``None``: the bundled default."""
+    from .bundle import DEFAULT_MODEL, ModelBundle
+    from .bundle3d import DEFAULT_MODEL3D, Model3DBundle
+
+    if path is None:
+        path = DEFAULT_MODEL3D if DEFAULT_MODEL3D.exists() else DEFAULT_MODEL
+    p = Path(path)
+    if p.suffix == ".safetensors":
+        from .format import read_model
+
+        kind, sd, meta = read_model(p)
+        if kind == "seq2seq3d":
+            return Model3DBundle.from_parts(sd, meta, p)
+    return ModelBundle.load(p)
+
+
+@dataclass
+class Generate3DOptions:
+    start: float = 0.0
+    duration: float | None = None
+    seed: int = 0
+    genre: str | None = None
+    fps: float | None = None
+    temperature: float = 1.0
+    feedback: bool = True
+    beat_lock: bool = True
+    max_rate_change: float = 0.25
+    accent: float = 0.3
+    camera: object = None            # dancegen.camera.CameraConfig (default: front)
+    canvas: tuple = (1920, 1080)
+    chunk: int = 480
+    margin: int = 60
+    progress: bool = True
+    timings: dict = field(default_factory=dict)
+
+
+def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOptions):
+    """Free-running sampled decoding -> ``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``."""
+    import torch
+
+    from ..feedback.online3d import Corrector3D
+    from . import motion3d
+    from .generate import encode_chunked
+    from .seq2seq3d import mdn_sample
+
+    model = bundle.model
+    mean, std = bundle.pose_mean.astype(np.float64), bundle.pose_std.astype(np.float64)
+    ref = bundle.ref_lengths
+    T = len(feats_std)
+    gen = torch.Generator().manual_seed(int(opts.seed))
+    rng = np.random.default_rng(int(opts.seed))
+    pool = bundle.seed_poses
+    seed_raw = pool[int(rng.integers(len(pool)))].astype(np.float64)
+    seed_raw[motion3d.SL_VEL] = 0.0
+    seed_raw[motion3d.SL_DYAW] = 0.0
+    corr = Corrector3D(ref_lengths=ref, fps=bundle.fps) if opts.feedback else None
+    integ = motion3d.Integrator(ref)
+    w0, h0, xz0 = integ.peek(seed_raw)
+    integ.commit(h0, xz0)
+    out = np.empty((T, ref.shape[0] + 1, 3), np.float32)
+    contacts = np.empty((T, 2), np.float32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
+            mem = model.memory(encode_chunked(model, f, opts.chunk, opts.margin))
+            prev_n = torch.from_numpy(((seed_raw - mean) / std).astype(np.float32))[None]
+            state = model.start(mem, prev_n)
+            ge = model.genre(torch.tensor([genre_idx]))
+            prev_world, prev_raw, prev_contact = w0, seed_raw, seed_raw[motion3d.SL_CONTACT]
+            it = range(T)
+            if opts.progress and T > 500:
+                from tqdm import tqdm
+
+                it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
+            for t in it:
+                (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
+                tries = 1 + (corr.rules.max_resample if corr is not None else 0)
+                for k in range(tries):
+                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen)[0].numpy().astype(np.float64) * std + mean
+                    world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
+                    if corr is None or not corr.jump(world, prev_world):
+                        break
+                    corr._count("jump")
+                    if k < tries - 1:
+                        corr._count("resample")
+                else:
+                    # every draw jumps: blend toward the previous pose until the limit holds; at the
+                    # end the previous pose itself, standing still
+                    corr._count("blend")
+                    for a in (0.5, 0.25, 0.1, 0.0, None):
+                        if a is None:
+                            xb = prev_raw.copy()
+                            xb[motion3d.SL_VEL] = 0.0
+                            xb[motion3d.SL_DYAW] = 0.0
+                        else:
+                            xb = prev_raw + a * (xr - prev_raw)
+                        world, h, xz, xb = _checked(integ, corr, xb, prev_world, prev_contact)
+                        if not corr.jump(world, prev_world):
+                            break
+                    xr = xb
+                if corr is not None:
+                    corr.frames += 1
+                    for rule, broken in corr.structure_faults(world).items():
+                        if broken:
+                            corr._count(rule)
+                    corr.commit()
+                integ.commit(h, xz)
+                out[t] = world
+                contacts[t] = xr[motion3d.SL_CONTACT] > 0.5
+                prev_world, prev_raw, prev_contact = world, xr, xr[motion3d.SL_CONTACT]
+                prev_n = torch.from_numpy(((xr - mean) / std).astype(np.float32))[None]
+    finally:
+        torch.set_num_threads(threads)
+    counts = dict(corr.counts, frames=corr.frames) if corr is not None else {}
+    return out, contacts, counts
+
+
+def _checked(integ, corr, xr, prev_world, prev_contact):
+    """Decode a candidate pose and apply the floor and foot-sliding rules (root shift); returns
+    ``(world, heading, floor position, pose vector with the shift folded in)``."""
+    from . import motion3d
+
+    world, h, xz = integ.peek(xr)
+    if corr is None:
+        return world, h, xz, xr
+    shift, acted = corr.fix_floor_and_slide(world, prev_world, xr[motion3d.SL_CONTACT], prev_contact, count=False)
+    if acted:
+        xr = xr.copy()
+        world = world + shift
+        xz = xz + shift[[0, 2]]
+        xr[motion3d.SL_ROOT_Y] += shift[1]
+        d = xz - integ.xz
+        c, s = np.cos(integ.h), np.sin(integ.h)
+        xr[1], xr[2] = c * d[0] - s * d[1], s * d[0] + c * d[1]
+    corr.last_acted = acted
+    return world, h, xz, xr
+
+
+def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
+    """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`."""
+    from .. import body3d as b3
+    from ..audio.features import FeatureConfig, FeatureStats, music_features
+    from ..audio.io import audio_duration
+    from ..camera import CameraConfig, film
+    from ..dance import Dance
+    from .generate import _resample, auto_genre, keep_on_canvas
+
+    opts = opts or Generate3DOptions()
+    tm = opts.timings
+    if not (0 <= opts.temperature <= 3 and np.isfinite(opts.temperature)):
+        raise ConfigError(f"--temperature {opts.temperature}: use 0 (most likely) to 3; 1 samples the model as trained")
+    music = str(music)
+    total = audio_duration(music)
+    if opts.start < 0 or (total and opts.start >= total):
+        raise ConfigError(f"--start {opts.start}: must be within the song (0 to {total:.1f} s)")
+    duration = opts.duration if opts.duration is not None else max(0.0, total - opts.start)
+    if not duration > 0:
+        raise ConfigError(f"--duration {duration}: must be positive")
+    duration = min(duration, total - opts.start) if total else duration
+    out_fps = float(opts.fps or bundle.fps)
+    if not 1 <= out_fps <= 240:
+        raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
+    t1 = time.perf_counter()
+    fcfg = FeatureConfig.from_dict(bundle.feature_config)
+    fs = music_features(music, fcfg, start=opts.start, duration=duration)
+    feats = FeatureStats.from_dict(bundle.feature_stats).apply(fs.values)
+    tm["features_s"] = time.perf_counter() - t1
+    genre = opts.genre if opts.genre not in (None, "auto") else auto_genre(fs.tempo, bundle.genres)
+    if genre not in bundle.genres:
+        raise ConfigError(f"--genre {genre!r}: this model knows {', '.join(bundle.genres)} (or auto)")
+    t2 = time.perf_counter()
+    world, contacts, counts = decode3d(bundle, feats, bundle.genres.index(genre), opts)
+    tm["decode_s"] = time.perf_counter() - t2
+    tm["ms_per_frame"] = 1e3 * tm["decode_s"] / max(1, len(world))
+    meta = {"model": bundle.info.get("name", "default3d"), "genre_source": "auto" if opts.genre in (None, "auto") else "user",
+            "tempo": float(fs.tempo), "feedback": bool(opts.feedback), "seed": int(opts.seed),
+            "temperature": float(opts.temperature), "hgr3d": counts}
+    fps = bundle.fps
+    if opts.beat_lock and len(fs.beats) >= 2:
+        from ..data.retime import retime_to_beats
+        from ..metrics import motion_beats
+
+        t3 = time.perf_counter()
+        world, _ = retime_to_beats(world, fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change,
+                                motion_beats_s=motion_beats(world, fps), passes=2)
+        if opts.accent > 0:
+            from .beatlock import accent_beats
+
+            world = accent_beats(world, fps, np.asarray(fs.beats), depth=opts.accent)
+        tm["beat_lock_s"] = time.perf_counter() - t3
+        meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
+    T_out = int(round(duration * out_fps))
+    if abs(out_fps - fps) > 1e-6 or len(world) != T_out:
+        world = _resample(world, fps, out_fps, T_out)
+    world = b3.retarget(world, bundle.ref_lengths)   # interpolation shortens bones: back to the reference
+    cam = opts.camera if opts.camera is not None else CameraConfig()
+    kp, caminfo = film(world, out_fps, cam, canvas=opts.canvas)
+    kp2 = keep_on_canvas(kp, opts.canvas)
+    meta["camera"] = {**caminfo["config"], "focal": caminfo["focal"],
+                      "on_canvas_shift_px": float(np.abs(kp2 - kp).max())}
+    return Dance(keypoints=kp2, fps=out_fps, canvas=opts.canvas, music=str(Path(music).resolve()),
+                 offset=float(opts.start), genre=genre, name=Path(music).stem, meta=meta,
+                 joints3d=world.astype(np.float32), joint3d_names=b3.JOINTS3D)

@@ -1,0 +1,262 @@
+"""Training the sampling 3D generator (:class:`dancegen.model.seq2seq3d.Seq2Seq3D`).
+
+A plain PyTorch loop (the fused-LSTM model needs nothing Lightning adds on one CPU), with atomic
+checkpoints every ``ckpt_every`` steps and at every epoch, resumable after any interruption
+(``last.pt`` holds only tensors, numbers and strings and is read with ``weights_only=True``).
+
+Objective per window: the mixture density head's negative log-likelihood of every real next pose
+(the paper's cross-entropy term) on two passes, the second with *parallel scheduled sampling*
+(a share ``p`` of the fed-back poses replaced by the model's own samples from the first pass, ``p``
+ramping up to ``sampling_max``), plus the pose-consistency term: the mixture mean's bone-direction
+vectors kept at unit length (the pose the mean describes is a body on the reference skeleton).
+Inputs get Gaussian noise (``input_noise``, standardised units) so the decoder learns to recover
+from imperfect poses instead of copying them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+
+@dataclass
+class Train3DConfig:
+    data: str = "../shared/data/dance_with_melody"
+    motion_only: str | None = "../shared/data/dance_with_melody_motion_only"
+    out: str = "runs/default3d"
+    split: str = "train"
+    feature_kind: str = "multi"
+    attention: str = "additive"
+    hgr_losses: bool = True
+    window: int = 100
+    stride: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    lr_final: float = 1e-4
+    max_epochs: int = 400
+    max_minutes: float = 60.0
+    n_mix: int = 8
+    dec_hidden: int = 256
+    enc_hidden: int = 128
+    input_noise: float = 0.1
+    sampling_max: float = 0.3
+    sampling_ramp_epochs: int = 15
+    mirror: bool = True
+    seed: int = 0
+    ckpt_every: int = 100
+    threads: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, path) -> "Train3DConfig":
+        d = json.loads(Path(path).read_text())
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
+        return cls(**d)
+
+    def validate(self):
+        if self.max_epochs < 1:
+            raise ConfigError(f"max_epochs {self.max_epochs}: must be at least 1")
+        if not self.max_minutes > 0:
+            raise ConfigError(f"max_minutes {self.max_minutes}: must be positive")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"lr {self.lr}: must be a positive number")
+        if self.window < 8 or self.batch_size < 1:
+            raise ConfigError("window must be >= 8 frames and batch_size >= 1")
+
+
+def build_dataset(cfg: Train3DConfig, progress=True):
+    """Takes -> dict with train arrays, statistics and the bundle metadata."""
+    from .. import body3d as b3
+    from ..audio.features import FeatureConfig, FeatureStats
+    from ..data.motion3d_data import attach_features, load_takes
+    from ..model import motion3d
+
+    takes = load_takes(cfg.data, split=cfg.split, progress=progress)
+    extra = []
+    if cfg.motion_only and Path(cfg.motion_only).is_dir():
+        extra = load_takes(cfg.motion_only, split=None, retime=False, progress=progress)
+    ref = b3.reference_lengths([t["joints"] for t in takes + extra])
+    fcfg = FeatureConfig(fps=25.0, kind=cfg.feature_kind)
+    attach_features(takes, fcfg, progress=progress)
+    genres = sorted({t["genre"] for t in takes})
+    clips = []
+    for t in takes:
+        j = b3.retarget(t["joints"], ref)
+        versions = [j, b3.mirror3d(j)] if cfg.mirror else [j]
+        for v in versions:
+            clips.append({"x": motion3d.encode(v, 25.0), "feats": t["feats"], "genre": genres.index(t["genre"]),
+                          "name": t["name"]})
+    allx = np.concatenate([c["x"] for c in clips])
+    mean, std = allx.mean(0), allx.std(0)
+    std = np.maximum(std, 1e-3)
+    fstats = FeatureStats.fit([t["feats"] for t in takes], names=fcfg.names())
+    # seed pool: real poses from every take (motion-only ones included), standardised later
+    rng = np.random.default_rng(0)
+    seeds = []
+    for t in takes + extra:
+        x = motion3d.encode(b3.retarget(t["joints"], ref), 25.0)
+        seeds.append(x[rng.choice(len(x), size=min(8, len(x)), replace=False)])
+    speed = np.concatenate([np.linalg.norm(np.diff(b3.retarget(t["joints"], ref), axis=0), axis=-1).mean(1) * 25.0
+                            for t in takes])
+    meta = dict(feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
+                pose_std=std.tolist(), ref_lengths=ref.tolist(), genres=genres,
+                seed_poses=np.concatenate(seeds).tolist(), ref_speed=float(speed.mean()),
+                root_height=float(np.median(np.concatenate([t["joints"][:, 0, 1] for t in takes]))),
+                train_takes=[t["name"] for t in takes], motion_only_takes=[t["name"] for t in extra])
+    for c in clips:
+        c["xn"] = ((c["x"] - mean) / std).astype(np.float32)
+        c["fn"] = fstats.apply(c["feats"]).astype(np.float32)
+    return clips, meta
+
+
+def _windows(clips, W, stride):
+    idx = []
+    for ci, c in enumerate(clips):
+        T = len(c["xn"])
+        for s in range(0, T - W - 1, stride):
+            idx.append((ci, s))
+    return idx
+
+
+def _batch(clips, items, W):
+    import torch
+
+    x = np.stack([clips[ci]["xn"][s:s + W + 1] for ci, s in items])
+    f = np.stack([clips[ci]["fn"][s + 1:s + W + 1] for ci, s in items])
+    g = np.array([clips[ci]["genre"] for ci, _ in items])
+    return torch.from_numpy(x), torch.from_numpy(f), torch.from_numpy(g)
+
+
+def _atomic_torch_save(obj, path):
+    import torch
+
+    from ..fileio import atomic_write
+
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+def train(cfg: Train3DConfig, progress=True) -> Path:
+    """Train (or resume from ``out/last.pt``) and export ``out/model.safetensors``."""
+    import torch
+
+    from ..model import motion3d
+    from ..model.seq2seq3d import Model3DConfig, Seq2Seq3D, mdn_nll, mdn_sample
+
+    cfg.validate()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    t_start = time.time()
+    clips, meta = build_dataset(cfg, progress=progress)
+    print(f"[train3d] {len(clips)} clips, {sum(len(c['xn']) for c in clips)} frames, prep {time.time()-t_start:.1f}s",
+          file=sys.stderr, flush=True)
+    mcfg = Model3DConfig(n_features=clips[0]["fn"].shape[1], attention=cfg.attention, n_genres=len(meta["genres"]),
+                         n_mix=cfg.n_mix, dec_hidden=cfg.dec_hidden, enc_hidden=cfg.enc_hidden)
+    model = Seq2Seq3D(mcfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    wins = _windows(clips, cfg.window, cfg.stride)
+    steps_per_epoch = len(wins) // cfg.batch_size
+    state = {"epoch": 0, "step": 0, "elapsed_s": 0.0, "log": []}
+    ck = out / "last.pt"
+    if ck.exists():
+        saved = torch.load(ck, map_location="cpu", weights_only=True)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        state = json.loads(saved["state"])
+        print(f"[train3d] resumed at epoch {state['epoch']} step {state['step']}", file=sys.stderr, flush=True)
+    dims_dirs = motion3d.SL_DIRS
+    std_t = torch.tensor(meta["pose_std"], dtype=torch.float32)
+    mean_t = torch.tensor(meta["pose_mean"], dtype=torch.float32)
+    budget = cfg.max_minutes * 60.0
+    seg_start = time.time()
+    base_elapsed = state["elapsed_s"]
+
+    def save():
+        state["elapsed_s"] = base_elapsed + (time.time() - seg_start)
+        _atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "state": json.dumps(state)}, ck)
+
+    done = False
+    while state["epoch"] < cfg.max_epochs and not done:
+        ep = state["epoch"]
+        rng = np.random.default_rng(cfg.seed * 1000 + ep)
+        order = rng.permutation(len(wins))
+        p_own = cfg.sampling_max * min(1.0, ep / max(1, cfg.sampling_ramp_epochs))
+        model.train()
+        t_ep = time.time()
+        losses = []
+        first = state["step"] - ep * steps_per_epoch  # resume inside an epoch
+        for b in range(max(0, first), steps_per_epoch):
+            gen = torch.Generator().manual_seed(cfg.seed * 7919 + state["step"])
+            items = [wins[i] for i in order[b * cfg.batch_size:(b + 1) * cfg.batch_size]]
+            x, f, g = _batch(clips, items, cfg.window)
+            seed, target = x[:, 0], x[:, 1:]
+            prev = x[:, :-1]
+            noisy = prev + cfg.input_noise * torch.randn(prev.shape, generator=gen)
+            frac = (base_elapsed + time.time() - seg_start) / budget
+            lr = cfg.lr * (cfg.lr_final / cfg.lr) ** min(1.0, frac)
+            for pg in opt.param_groups:
+                pg["lr"] = lr
+            logit, mu, ls = model(f, noisy, g, seed)
+            loss1 = mdn_nll(logit, mu, ls, target)
+            loss = loss1
+            if p_own > 0:
+                with torch.no_grad():
+                    own = mdn_sample(logit, mu, ls, 1.0, gen)
+                use = (torch.rand(prev.shape[:2] + (1,), generator=gen) < p_own).float()
+                use[:, 0] = 0.0
+                own_prev = torch.cat([prev[:, :1], own[:, :-1]], 1)
+                mixed = use * own_prev + (1 - use) * noisy
+                logit2, mu2, ls2 = model(f, mixed, g, seed)
+                loss = 0.5 * (loss1 + mdn_nll(logit2, mu2, ls2, target))
+            if cfg.hgr_losses:
+                # pose consistency: the mixture mean's bone directions are unit vectors
+                w = torch.softmax(logit, -1)[..., None]
+                m = (w * mu).sum(-2) * std_t + mean_t
+                dirs = m[..., dims_dirs].unflatten(-1, (-1, 3))
+                loss = loss + 0.5 * ((dirs.norm(dim=-1) - 1.0) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            state["step"] += 1
+            losses.append(float(loss1))
+            if state["step"] % cfg.ckpt_every == 0:
+                save()
+            if base_elapsed + time.time() - seg_start > budget:
+                done = True
+                break
+        if not done:
+            state["epoch"] += 1
+        rec = {"epoch": ep, "step": state["step"], "nll": float(np.mean(losses)) if losses else None,
+               "p_own": p_own, "lr": lr if losses else None, "epoch_s": time.time() - t_ep,
+               "elapsed_min": (base_elapsed + time.time() - seg_start) / 60}
+        state["log"].append(rec)
+        print(f"[train3d] epoch {ep} step {state['step']} nll {rec['nll']:.4f} p_own {p_own:.2f} "
+              f"{rec['epoch_s']:.0f}s elapsed {rec['elapsed_min']:.1f} min", file=sys.stderr, flush=True)
+        save()
+    from ..model.bundle3d import Model3DBundle
+
+    info = {"name": Path(cfg.out).name, "epochs": state["epoch"], "steps": state["step"],
+            "train_minutes": round(state["elapsed_s"] / 60, 1), "config": asdict(cfg),
+            "final_nll": state["log"][-1]["nll"] if state["log"] else None}
+    bundle = Model3DBundle(model=model.eval(), meta={**meta, "info": info})
+    path = bundle.save_pretrained(out / "model.safetensors")
+    print(f"[train3d] model written to {path}", file=sys.stderr, flush=True)
+    return path
+
+
+if __name__ == "__main__":  # python -m dancegen.train.train3d CONFIG.json
+    c = Train3DConfig.from_json(sys.argv[1]) if len(sys.argv) > 1 else Train3DConfig()
+    train(c)

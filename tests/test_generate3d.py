@@ -1,0 +1,265 @@
+"""The 3D sampling generator: representation, model, sampling, HGR loop, camera and files.
+
+A tiny untrained model is built here (no bundled weights, no ../shared); the bundled 3D model and
+real data are exercised in test_default_model3d.py."""
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from dancegen import body3d as b3
+from dancegen.audio.features import FeatureConfig
+from dancegen.camera import CAMERAS, CameraConfig, film
+from dancegen.dance import Dance
+from dancegen.errors import ConfigError
+from dancegen.feedback.online3d import Corrector3D
+from dancegen.model import motion3d
+from dancegen.model.bundle3d import Model3DBundle
+from dancegen.model.generate3d import Generate3DOptions, generate_dance3d, load_generator
+from dancegen.model.seq2seq3d import Model3DConfig, Seq2Seq3D, mdn_nll, mdn_sample
+from motion3d_synth import REF, synthetic_dance3d
+
+torch.set_num_threads(1)
+
+
+def _tiny_model(F=8, attention="additive", seed=0):
+    torch.manual_seed(seed)
+    return Seq2Seq3D(Model3DConfig(n_features=F, enc_hidden=8, dec_hidden=16, attn_dim=8, n_mix=3,
+                                   attention=attention, n_genres=4, dropout=0.0)).eval()
+
+
+@pytest.fixture(scope="module")
+def tiny3d(tmp_path_factory):
+    fc = FeatureConfig(fps=25.0)
+    F = fc.dim
+    x = np.concatenate([motion3d.encode(synthetic_dance3d(300, seed=s), 25.0) for s in range(3)])
+    meta = dict(feature_config=fc.to_dict(), feature_stats={"mean": [0.0] * F, "std": [1.0] * F, "names": fc.names()},
+                pose_mean=x.mean(0).tolist(), pose_std=np.maximum(x.std(0), 1e-3).tolist(), ref_lengths=REF.tolist(),
+                genres=["cha-cha", "rumba", "tango", "waltz"], seed_poses=x[::50].tolist(), ref_speed=1.0,
+                info={"name": "tiny3d"})
+    b = Model3DBundle(model=_tiny_model(F), meta=meta)
+    path = tmp_path_factory.mktemp("model3d") / "tiny3d.safetensors"
+    b.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    sr = 22050
+    t = np.arange(int(10.0 * sr)) / sr
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) * (np.mod(t, 0.5) < 0.05)  # 120 BPM tone bursts
+    p = tmp_path_factory.mktemp("song3d") / "song.wav"
+    sf.write(p, y.astype(np.float32), sr)
+    return p
+
+
+# ------------------------------------------------------------------ body and representation
+def test_retarget_gives_every_bone_its_reference_length_and_keeps_directions():
+    j = synthetic_dance3d(50) * np.array([1.0, 1.1, 0.9], np.float32)   # distorted lengths
+    r = b3.retarget(j, REF)
+    assert np.abs(b3.bone_lengths(r) - REF).max() < 1e-5
+    u = b3.bone_vectors(j) / b3.bone_lengths(j)[..., None]
+    v = b3.bone_vectors(r) / b3.bone_lengths(r)[..., None]
+    assert np.abs(u - v).max() < 1e-5
+
+
+def test_mirror_swaps_sides_and_is_an_involution():
+    j = synthetic_dance3d(20)
+    m = b3.mirror3d(j)
+    assert np.allclose(b3.mirror3d(m), j)
+    assert np.allclose(m[:, b3.JOINT3D_INDEX["RWrist"], 0], -j[:, b3.JOINT3D_INDEX["LWrist"], 0])
+    assert np.abs(b3.bone_lengths(m) - REF).max() < 1e-5
+
+
+def test_motion_vector_round_trip_reproduces_world_joints():
+    j = synthetic_dance3d(200)
+    x = motion3d.encode(j, 25.0)
+    assert x.shape == (200, motion3d.DIM)
+    h0 = motion3d._unwrap_heading(j)[0]
+    back = motion3d.decode(x, REF, start_xz=j[0, 0, [0, 2]], start_heading=h0)
+    assert np.abs(back - j).max() < 1e-4
+    integ = motion3d.Integrator(REF, j[0, 0, [0, 2]], h0)
+    for t in range(len(x)):
+        w, h, xz = integ.peek(x[t])
+        integ.commit(h, xz)
+        assert np.abs(w - j[t]).max() < 1e-4
+
+
+def test_decode_puts_every_bone_at_reference_length_whatever_the_vector():
+    x = np.random.default_rng(0).normal(size=(30, motion3d.DIM))
+    w = motion3d.decode(x, REF)
+    assert np.abs(b3.bone_lengths(w) / REF - 1).max() < 1e-5
+
+
+def test_foot_contacts_follow_height_and_speed():
+    j = synthetic_dance3d(100)
+    c = motion3d.foot_contacts(j, 25.0)
+    lifted = j.copy()
+    lifted[..., 1] += 0.5
+    assert c.any() and not motion3d.foot_contacts(lifted, 25.0).any()
+
+
+# ------------------------------------------------------------------ model
+@pytest.mark.parametrize("attention", ["additive", "general", "none"])
+def test_window_forward_equals_frame_by_frame_steps(attention):
+    m = _tiny_model(attention=attention)
+    B, T, F, D = 2, 15, 8, motion3d.DIM
+    feats, prev, seed = torch.randn(B, T, F), torch.randn(B, T, D), torch.randn(B, D)
+    g = torch.tensor([0, 3])
+    with torch.no_grad():
+        logit, mu, ls = m(feats, prev, g, seed)
+        mem = m.memory(m.encoder(feats))
+        state = m.start(mem, seed)
+        ge = m.genre(g)
+        for t in range(T):
+            (l1, m1, s1), state = m.step(mem, t, prev[:, t], state, ge)
+            assert torch.allclose(l1, logit[:, t], atol=1e-5)
+            assert torch.allclose(m1, mu[:, t], atol=1e-5) and torch.allclose(s1, ls[:, t], atol=1e-5)
+
+
+def test_mdn_nll_matches_a_single_gaussian_by_hand():
+    x = torch.tensor([[0.5, -1.0]])
+    logit, mu, ls = torch.zeros(1, 1), torch.zeros(1, 1, 2), torch.log(torch.tensor([[[1.0, 2.0]]]))
+    by_hand = 0.5 * (0.25 + 0.25) + np.log(2.0) + np.log(2 * np.pi)
+    assert abs(float(mdn_nll(logit, mu, ls, x)) - by_hand / 2) < 1e-6
+
+
+def test_mdn_sampling_temperature_zero_is_the_most_likely_mean_and_one_spreads():
+    logit = torch.tensor([[0.0, 3.0]])
+    mu = torch.tensor([[[1.0, 1.0], [5.0, -5.0]]])
+    ls = torch.full((1, 2, 2), np.log(0.5))
+    assert torch.equal(mdn_sample(logit, mu, ls, 0.0), torch.tensor([[5.0, -5.0]]))
+    g = torch.Generator().manual_seed(0)
+    s = torch.stack([mdn_sample(logit, mu, ls, 1.0, g)[0] for _ in range(400)])
+    assert 0.35 < float(s[:, 0][s[:, 0] > 3].std()) < 0.65
+
+
+# ------------------------------------------------------------------ generation
+def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d):
+    b = load_generator(tiny3d)
+    assert isinstance(b, Model3DBundle) and b.is_3d
+    b2 = Model3DBundle.from_pretrained(tiny3d)
+    for k, v in b.meta.items():
+        assert b2.meta[k] == v
+    for (k, v), (k2, v2) in zip(b.model.state_dict().items(), b2.model.state_dict().items()):
+        assert k == k2 and torch.equal(v, v2)
+
+
+def test_same_seed_same_dance_bit_for_bit_other_seed_other_dance(tiny3d, song):
+    b = load_generator(tiny3d)
+    d1 = generate_dance3d(song, b, Generate3DOptions(duration=4, seed=3, progress=False))
+    d2 = generate_dance3d(song, b, Generate3DOptions(duration=4, seed=3, progress=False))
+    d3 = generate_dance3d(song, b, Generate3DOptions(duration=4, seed=4, progress=False))
+    assert np.array_equal(d1.joints3d, d2.joints3d) and np.array_equal(d1.keypoints, d2.keypoints)
+    assert np.abs(d1.joints3d - d3.joints3d).max() > 0.05
+
+
+@pytest.mark.parametrize("fps,duration", [(25.0, 4.0), (30.0, 3.33), (60.0, 1.01)])
+def test_frame_count_bones_and_canvas(tiny3d, song, fps, duration):
+    b = load_generator(tiny3d)
+    d = generate_dance3d(song, b, Generate3DOptions(duration=duration, fps=fps, progress=False))
+    assert d.n_frames == round(duration * fps) and d.joints3d.shape == (d.n_frames, 17, 3)
+    assert np.abs(b3.bone_lengths(d.joints3d) / REF - 1).max() < 0.01
+    kp = d.keypoints
+    assert kp[..., 0].min() >= 0 and kp[..., 0].max() <= 1920 and kp[..., 1].min() >= 0 and kp[..., 1].max() <= 1080
+
+
+def test_temperature_controls_variety(tiny3d, song):
+    b = load_generator(tiny3d)
+    sp = []
+    for temp in (0.0, 1.0):
+        d = generate_dance3d(song, b, Generate3DOptions(duration=4, temperature=temp, progress=False,
+                                                        beat_lock=False, feedback=False))
+        sp.append(np.abs(np.diff(d.joints3d[:, 1:] - d.joints3d[:, :1], axis=0)).mean())
+    assert sp[1] > 2 * sp[0]
+    with pytest.raises(ConfigError, match="temperature"):
+        generate_dance3d(song, b, Generate3DOptions(duration=1, temperature=-1, progress=False))
+
+
+def test_hgr_loop_acts_on_an_untrained_model_and_the_dance_keeps_its_rules(tiny3d, song):
+    b = load_generator(tiny3d)
+    on = generate_dance3d(song, b, Generate3DOptions(duration=6, progress=False, beat_lock=False))
+    off = generate_dance3d(song, b, Generate3DOptions(duration=6, progress=False, beat_lock=False, feedback=False))
+    c = on.meta["hgr3d"]
+    assert c["frames"] == 150 and c.get("jump", 0) > 0          # a random model jumps: the loop saw it
+    assert off.meta["hgr3d"] == {}
+    fast_on = (np.linalg.norm(np.diff(on.joints3d, axis=0), axis=-1).max(1) * 25 > 7.5 + 1e-3).sum()
+    fast_off = (np.linalg.norm(np.diff(off.joints3d, axis=0), axis=-1).max(1) * 25 > 7.5 + 1e-3).sum()
+    assert fast_on == 0 and fast_off > 10
+    low_on = np.minimum(on.joints3d[:, 11, 1], on.joints3d[:, 15, 1]).min()
+    assert low_on >= -0.03 - 1e-4
+
+
+def test_corrector_pins_a_sliding_contact_foot_and_lifts_a_sunk_one():
+    c = Corrector3D(ref_lengths=REF, fps=25.0)
+    j = synthetic_dance3d(2)
+    prev, cur = j[0], j[0].copy()
+    cur[:, 0] += 0.05                                           # the whole body slides 5 cm
+    shift, acted = c.fix_floor_and_slide(cur, prev, np.array([1.0, 1.0]), np.array([1.0, 1.0]))
+    assert "foot_slide" in acted and abs(shift[0] + 0.05) < 1e-6
+    sunk = j[0].copy()
+    sunk[:, 1] -= 0.1
+    shift, acted = c.fix_floor_and_slide(sunk, None, np.zeros(2), None)
+    assert acted == ["below_floor"] and shift[1] > 0.09
+
+
+def test_npz_stores_3d_joints_names_and_bones_readable_without_dancegen(tiny3d, song, tmp_path):
+    d = generate_dance3d(song, load_generator(tiny3d), Generate3DOptions(duration=2, progress=False))
+    p = d.save(tmp_path / "dance.npz")
+    with np.load(p, allow_pickle=False) as z:
+        assert z["joints3d"].shape == (50, 17, 3)
+        assert tuple(z["joint3d_names"]) == b3.JOINTS3D
+        assert [tuple(x) for x in z["bones3d"]] == list(b3.BONES3D)
+    back = Dance.load(p)
+    assert back.joint3d_names == b3.JOINTS3D and np.array_equal(back.joints3d, d.joints3d)
+
+
+# ------------------------------------------------------------------ camera
+@pytest.mark.parametrize("mode", CAMERAS)
+def test_every_camera_keeps_a_travelling_dancer_on_the_canvas(mode):
+    j = synthetic_dance3d(500, radius=4.0)                     # travels an 8-m circle
+    kp, info = film(j, 25.0, CameraConfig(mode=mode))
+    assert kp[..., 0].min() >= 0 and kp[..., 0].max() <= 1920 and kp[..., 1].min() >= 0 and kp[..., 1].max() <= 1080
+    h = kp[..., 1].max(1) - kp[..., 1].min(1)
+    assert h.min() > 40
+
+
+def test_front_camera_shows_the_body_facing_the_viewer():
+    j = synthetic_dance3d(300)
+    kp, _ = film(j, 25.0, CameraConfig(mode="front", turn_s=0.0))
+    # facing the camera: the dancer's right shoulder (OpenPose 2) is on the image left of the left (5)
+    assert (kp[:, 2, 0] < kp[:, 5, 0]).mean() > 0.95
+    kp_back, _ = film(j, 25.0, CameraConfig(mode="front", turn_s=0.0, yaw=180))
+    assert (kp_back[:, 2, 0] > kp_back[:, 5, 0]).mean() > 0.95
+
+
+def test_no_projected_bone_is_longer_than_its_3d_length_can_project():
+    """For each bone: the longest image any segment of the bone's 3D length anchored at its parent
+    joint can have (over 2,000 directions), against the drawn 2D bone."""
+    from dancegen.camera import look_at, project_points
+    from dancegen.skeleton import BONES
+
+    j = synthetic_dance3d(400, radius=2.0)[::8]
+    pts = b3.to_openpose18(j)
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=(2000, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    for mode in CAMERAS:
+        kp, info = film(j, 25.0, CameraConfig(mode=mode))
+        cam, tgt, f = info["position"].astype(np.float64), info["target"].astype(np.float64), info["focal"]
+        R = look_at(cam, tgt)
+        for a, c in BONES:
+            L = np.linalg.norm(pts[:, a] - pts[:, c], axis=-1)
+            tips = pts[:, a][:, None] + L[:, None, None] * d[None]
+            uv, _ = project_points(tips, cam, R, f, (1920, 1080))
+            bound = np.linalg.norm(uv - kp[:, a][:, None], axis=-1).max(1)
+            drawn = np.linalg.norm(kp[:, a] - kp[:, c], axis=-1)
+            assert (drawn <= bound * 1.001 + 1e-3).all()
+            assert (drawn > 0.2 * bound).mean() > 0.5     # and the bound is not vacuous
+
+
+def test_camera_options_are_checked():
+    with pytest.raises(ConfigError, match="camera"):
+        CameraConfig(mode="drone")
+    with pytest.raises(ConfigError, match="elevation"):
+        CameraConfig(elevation=95)
