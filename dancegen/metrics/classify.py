@@ -162,6 +162,9 @@ class GenreClassifier:
         path = Path(path)
         if not path.exists():
             raise ModelError(f"{path}: no such genre classifier file; train one first")
+        from ..fileio import check_npz
+
+        check_npz(path)  # declared sizes within DANCEGEN_MAX_NPZ_BYTES, no object arrays
         try:
             with np.load(path, allow_pickle=False) as z:
                 cfg = json.loads(str(z["config"]))
