@@ -136,8 +136,9 @@ def local_media_path(path: str | os.PathLike, what: str = "media file", error: t
     m = _PROTOCOL.match(s)
     if m or "://" in s:
         scheme = m.group(0) if m else s.split("://", 1)[0] + "://"
+        lookalike = "" if "://" in s else f" (a local file with such a name: pass ./{s})"
         raise error(f"{s}: the {what} must be a local file, not a URL or stream ({scheme}); download it "
-                    f"first (a local file with such a name: pass ./{s})")
+                    f"first{lookalike}")
     p = Path(s)
     if not p.is_file():
         raise error(f"{p}: {what} does not exist (or is not a file); check the path")

@@ -116,12 +116,13 @@ class ModelBundle(BundleMeta):
         kind, sd, meta = read_model(path)
         if kind != KIND:
             raise ModelError(f"{path}: a {kind} model, not a Seq2Seq ({KIND}) one; open it with ModelBundle.load")
+        kw = BundleMeta.meta_kwargs(meta, path)
         try:
             cfg = ModelConfig.from_dict(_dict(meta.get("model_config")))
         except Exception as e:
             raise ModelError(f"{path}: model settings are malformed ({type(e).__name__}: {e})") from None
         model = load_weights(lambda: Seq2SeqDance(cfg), sd, path)
-        return cls(model=model, **BundleMeta.meta_kwargs(meta, path))
+        return cls(model=model, **kw)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "ModelBundle":
