@@ -70,7 +70,8 @@ def check_npz(path: str | os.PathLike, limit: int | None = None) -> dict:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_NPZ_MEMBERS:
-                raise DataError(f"{path}: {len(infos)} members in the npz, more than {MAX_NPZ_MEMBERS}; not a dance file")
+                raise DataError(f"{path}: {len(infos)} members in the npz, more than {MAX_NPZ_MEMBERS}; "
+                                f"not a dancegen file")
             for info in infos:
                 name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
                 with zf.open(info) as fh:

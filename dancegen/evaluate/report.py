@@ -99,7 +99,7 @@ def load_model(path):
     return ModelBundle.load(path)
 
 
-#: model file names of a run folder, newest format first (``model.pt``: written before 0.2, read weights-only)
+#: model file names of a run folder, newest format first (``model.pt``: the legacy format, read weights-only)
 RUN_MODEL_FILES = ("model.safetensors", "model.pt")
 
 

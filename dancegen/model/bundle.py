@@ -58,8 +58,10 @@ class BundleMeta:
     neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32),
                                     metadata=_load(_f32))
     info: dict = field(default_factory=dict, metadata=_load(_dict))
-    seed_poses: np.ndarray | None = field(default=None, metadata=_load(_f32_or_none))  # (K, 36) real poses; --seed picks one
-    ref_speed: float | None = field(default=None, metadata=_load(_float_or_none))      # mean joint speed, body units / s
+    # (K, 36) real training poses; --seed picks the start pose
+    seed_poses: np.ndarray | None = field(default=None, metadata=_load(_f32_or_none))
+    # mean joint speed of the training dances, body units / s (the energy governor's reference)
+    ref_speed: float | None = field(default=None, metadata=_load(_float_or_none))
 
     def meta_dict(self) -> dict:
         """Every :class:`BundleMeta` field of this object, JSON-ready (arrays as float32 lists)."""

@@ -50,7 +50,7 @@ def register(sub):
     t.set_defaults(func=cmd_train)
 
     c = sub.add_parser("convert-model", help="convert a legacy .pt model (or a last.ckpt) to .safetensors",
-                       description="Rewrite an old torch-pickle model file (dancegen 0.1 model.pt) or a Seq2Seq "
+                       description="Rewrite an old torch-pickle model file (a model.pt from before the safetensors format) or a Seq2Seq "
                                    "training checkpoint (last.ckpt) in the safe model format (one .safetensors "
                                    "file). The old file is read weights-only: one holding Python objects is refused.")
     c.add_argument("model", help="legacy model file (.pt) or training checkpoint (.ckpt)")

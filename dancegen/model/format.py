@@ -14,9 +14,9 @@ Each model kind is a class registered with :func:`register_kind`; it implements
 file with the class of the kind it names. Built-in kinds live in :data:`BUILTIN_KIND_MODULES`
 (imported when a file is read, so every kind is known without importing it first).
 
-Legacy ``.pt`` files (the torch pickle format of dancegen 0.1) and Lightning training checkpoints
-(``last.ckpt``) are read with ``torch.load(weights_only=True)`` only; one that needs more (a pickled
-Python object, i.e. code) is refused. ``dancegen convert-model OLD.pt -o NEW.safetensors`` turns a
+Legacy ``.pt`` files (the torch pickle format dancegen wrote before this one) and Lightning
+training checkpoints (``last.ckpt``) are read with ``torch.load(weights_only=True)`` only; one that
+needs more (a pickled Python object, i.e. code) is refused. ``dancegen convert-model OLD.pt -o NEW.safetensors`` turns a
 legacy file into the new format.
 """
 from __future__ import annotations
@@ -285,8 +285,8 @@ def read_model(path: str | os.PathLike) -> tuple[str, dict[str, torch.Tensor], d
     try:
         sd = load_file(str(p), device="cpu")
     except Exception as e:
-        raise ModelError(f"{p}: corrupt model weights ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}); "
-                         f"download or export it again") from None
+        why = str(e).splitlines()[0][:200] if str(e) else ""
+        raise ModelError(f"{p}: corrupt model weights ({type(e).__name__}: {why}); download or export it again") from None
     return kind, _float32(sd), meta
 
 
