@@ -68,7 +68,7 @@ def bench(kind, F, steps, warm, B=32, T=121):
         b = BaselineBundle(model=system.model, feature_config={"fps": 25.0}, feature_stats={},
                            ref_lengths=np.full(17, 0.4, np.float32), body_scale=100.0, canvas=(1920, 1080),
                            genres=genres, seed_pose=np.zeros(36, np.float32))
-        size = b.save(Path(d) / "m.pt").stat().st_size
+        size = b.save(Path(d) / "m.safetensors").stat().st_size
     rates = []
     for ep in sorted(times):
         t = times[ep]

@@ -118,10 +118,17 @@ class Dance:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Dance":
         """Read a dance ``.npz`` written by :meth:`save` (or any npz with at least ``keypoints`` and
-        ``fps``). Raises :class:`DataError` with the file name when it is missing or malformed."""
+        ``fps``). Raises :class:`DataError` with the file name when it is missing or malformed.
+
+        Safe on files from strangers: every array's declared size is checked from its header before
+        anything is unpacked (:func:`dancegen.fileio.check_npz`, limit ``DANCEGEN_MAX_NPZ_BYTES``,
+        default 2 GiB) and object (pickle) arrays are refused."""
+        from .fileio import check_npz
+
         path = Path(path)
         if not path.exists():
             raise DataError(f"{path}: no such file")
+        check_npz(path)
         try:
             with np.load(path, allow_pickle=False) as z:
                 d = {k: z[k] for k in z.files}

@@ -10,7 +10,7 @@ decoder steps one of the paper's three faults is put into the raw decoder output
 and off). Without the loop the faulty pose is drawn and fed back to the decoder; with it, the pose is
 corrected first.
 
-    .venv/bin/python scripts/feedback_effect.py [--glitch 0.02] [--json OUT] [MODEL.pt ...]
+    .venv/bin/python scripts/feedback_effect.py [--glitch 0.02] [--json OUT] [MODEL.safetensors ...]
 """
 import argparse
 import json

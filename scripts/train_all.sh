@@ -12,7 +12,7 @@
 # export add about half a minute each):
 #   full 75 (as configs/default.json), each ablation 35, each comparison model 25
 #   -> 75 + 3 x 35 + 2 x 25 = 230 minutes, under the 4 hours the issue allows.
-# The full run also exports runs/default/at_35min/model.pt after 35 minutes (snapshot_minutes in
+# The full run also exports runs/default/at_35min/model.safetensors after 35 minutes (snapshot_minutes in
 # configs/default.json), so that the report compares each ablation with the full model at the same
 # budget. Override with MIN_FULL, MIN_ABLATION, MIN_BASELINE (minutes). The configs themselves keep the
 # default model's 75 minutes, so `dancegen train --config configs/ablation_X.json` alone trains an
@@ -22,11 +22,11 @@
 #   nohup scripts/train_all.sh > runs/train_all.log 2>&1 &
 #   ONLY="no_hgr gan_stgcn" scripts/train_all.sh     # a subset, in the order above
 #   DRY_RUN=1 scripts/train_all.sh                    # print the plan and the commands only
-#   FORCE=1 scripts/train_all.sh                      # also revisit runs that already have model.pt
+#   FORCE=1 scripts/train_all.sh                      # also revisit runs that already have a model file
 #
 # Resumable: every run resumes from runs/<name>/last.ckpt (written atomically during training), and
 # Lightning keeps the elapsed time in the checkpoint, so an interrupted run continues within its
-# budget. A run whose model.pt is newer than its last.ckpt is finished and is skipped (FORCE=1 to
+# budget. A run whose model.safetensors (or legacy model.pt) is newer than its last.ckpt is finished and is skipped (FORCE=1 to
 # revisit it). A failed run is reported and the next one starts; the exit status is non-zero if
 # any run failed. Do not start it while another `dancegen train` writes one of these runs (e.g. a
 # runs/default training started by hand): both would write the same last.ckpt.
@@ -114,8 +114,10 @@ from dancegen.train.config import TrainConfig
 from dancegen.train.baselines import train_baseline
 print("trained model:", train_baseline(sys.argv[1], TrainConfig.from_file(sys.argv[2], max_minutes=float(sys.argv[3])), progress=False), file=sys.stderr)' "$kind" "$cfg" "$mins")
   fi
-  if [ "$FORCE" = 0 ] && [ -f "$out/model.pt" ] && { [ ! -f "$out/last.ckpt" ] || [ "$out/model.pt" -nt "$out/last.ckpt" ]; }; then
-    echo "$(stamp) $name: $out/model.pt is finished, skipping (FORCE=1 to revisit)"
+  mf="$out/model.safetensors"                 # model.pt: a run finished before the safetensors format
+  [ ! -f "$mf" ] && [ -f "$out/model.pt" ] && mf="$out/model.pt"
+  if [ "$FORCE" = 0 ] && [ -f "$mf" ] && { [ ! -f "$out/last.ckpt" ] || [ "$mf" -nt "$out/last.ckpt" ]; }; then
+    echo "$(stamp) $name: $mf is finished, skipping (FORCE=1 to revisit)"
     continue
   fi
   if [ "$DRY_RUN" != 0 ]; then
@@ -131,7 +133,7 @@ print("trained model:", train_baseline(sys.argv[1], TrainConfig.from_file(sys.ar
   rc=$?
   dt=$(( ($(date +%s) - t0 + 30) / 60 ))
   if [ $rc = 0 ]; then
-    echo "$(stamp) $name: done in $dt min -> $out/model.pt"
+    echo "$(stamp) $name: done in $dt min -> $out/model.safetensors"
   else
     echo "$(stamp) $name: FAILED (exit $rc) after $dt min; see $LOG_DIR/$name.log" >&2
     failed+=("$name")

@@ -10,6 +10,7 @@ import torch
 from dancegen.errors import ConfigError, ModelError
 from dancegen.model import posecode
 from dancegen.model.baselines import (BaselineBundle, generate_params, load_baseline, run_baseline)
+from dancegen.model.format import read_model, save_model
 from dancegen.model.baselines.stgcn_gan import (GanConfig, GanSTGCN, partitioned_adjacency,
                                                 skeleton_adjacency)
 from dancegen.model.baselines.vqvae_transformer import VQConfig, VQVAETransformer
@@ -268,26 +269,26 @@ def test_model_file_roundtrip_and_errors(kind, tmp_path):
     torch.manual_seed(3)
     model = small_gan() if kind == "gan-stgcn" else small_vq()
     bundle = _bundle(model, 12)
-    path = bundle.save(tmp_path / "model.pt", half=False)
-    obj = torch.load(path, weights_only=False)
-    assert obj["format"] == {"gan-stgcn": "dancegen-gan-stgcn/1", "vqvae-transformer": "dancegen-vqvae-transformer/1"}[kind]
-    assert not any(k.startswith("discriminator.") for k in obj["state_dict"])
+    path = bundle.save(tmp_path / "model.safetensors", half=False)
+    file_kind, sd, meta = read_model(path)
+    assert file_kind == kind and meta["genres"] == bundle.genres
+    assert not any(k.startswith("discriminator.") for k in sd)
     back = load_baseline(path)
     assert back.kind == kind and back.genres == bundle.genres and back.fps == 25.0
     feats = np.random.default_rng(0).normal(size=(130, 12)).astype(np.float32)
     np.testing.assert_array_equal(generate_params(back, feats, 0, seed=1), generate_params(model, feats, 0, seed=1))
-    half = load_baseline(bundle.save(tmp_path / "half.pt"))
-    assert (tmp_path / "half.pt").stat().st_size < 0.7 * path.stat().st_size
+    half = load_baseline(bundle.save(tmp_path / "half.safetensors"))
+    assert (tmp_path / "half.safetensors").stat().st_size < 0.7 * path.stat().st_size
     np.testing.assert_allclose(generate_params(half, feats, 0, seed=1), generate_params(back, feats, 0, seed=1), atol=0.05)
     # errors a user can cause
     with pytest.raises(ModelError, match="not found"):
-        load_baseline(tmp_path / "missing.pt")
-    (tmp_path / "junk.pt").write_bytes(b"not a model")
-    with pytest.raises(ModelError, match="not a readable model file"):
-        load_baseline(tmp_path / "junk.pt")
-    torch.save({"format": "dancegen-seq2seq/1"}, tmp_path / "s2s.pt")
+        load_baseline(tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a model file"):
+        load_baseline(tmp_path / "junk.safetensors")
+    save_model(tmp_path / "s2s.safetensors", "seq2seq2d", {}, {})
     with pytest.raises(ModelError, match="not a dancegen baseline model"):
-        load_baseline(tmp_path / "s2s.pt")
+        load_baseline(tmp_path / "s2s.safetensors")
     with pytest.raises(ModelError, match="expects 12 music features"):
         generate_params(back, feats[:, :10], 0)
     with pytest.raises(ConfigError, match="genre index 7"):
@@ -363,9 +364,9 @@ def test_training_system_runs_under_the_trainer_resumes_and_exports(kind, tmp_pa
     cfg3 = TrainConfig(**{**cfg.to_dict(), "max_epochs": 3})
     system2 = build_system(kind, meta, cfg3)
     t2 = make_trainer(kind, cfg3, tmp_path, progress=False)
-    t2.fit(system2, datamodule=dm, ckpt_path=str(tmp_path / "last.ckpt"))
+    t2.fit(system2, datamodule=dm, ckpt_path=str(tmp_path / "last.ckpt"), weights_only=True)
     assert t2.current_epoch == 3
-    path = export_baseline(system2, meta, tmp_path / "model.pt", {"name": kind})
+    path = export_baseline(system2, meta, tmp_path / "model.safetensors", {"name": kind})
     feats = np.random.default_rng(0).normal(size=(300, F)).astype(np.float32)
     params = generate_params(load_baseline(path), feats, 1, seed=0)
     assert params.shape == (300, 36) and np.all(np.isfinite(params))
@@ -400,7 +401,7 @@ def test_train_baseline_on_dance_with_melody(kind, dwm_dir, tmp_path):
                       ckpt_every_steps=0,
                       extra={"baseline": {"stage1_epochs": 1, "threads": 1}})
     path = train_baseline(kind, cfg, progress=False)
-    assert path == tmp_path / "run" / "model.pt"
+    assert path == tmp_path / "run" / "model.safetensors"
     info = json.loads((tmp_path / "run" / "train_info.json").read_text())
     assert info["kind"] == kind and info["epochs"] == cfg.max_epochs and info["global_step"] > 0
     tr, _, meta = prepare_data(cfg, progress=False)

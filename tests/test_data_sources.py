@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from dancegen.dance import Dance
-from dancegen.data.aist import list_aist, load_aist, load_aist_sequence, parse_name, up_rotation
+from dancegen.data.aist import list_aist, load_aist, load_aist_sequence, parse_name, read_pickle, up_rotation
 from dancegen.data.openpose import load_openpose, read_frame, write_openpose_json
 from dancegen.errors import DataError
 from dancegen.skeleton import JOINT_INDEX as JI
@@ -68,7 +68,7 @@ def test_aist_fixture_loads(tmp_path):
     assert d.fps == 60.0 and d.genre == "break" and d.offset == 0.0
     assert d.music.endswith("wavs/mBR0.wav") and d.keypoints.shape == (120, 18, 2)
     with open(root / "keypoints2d" / f"{SEQ}.pkl", "rb") as fh:
-        k2 = pickle.load(fh)["keypoints2d"][0]
+        k2 = read_pickle(fh.name)["keypoints2d"][0]
     # COCO -> OpenPose: RShoulder is COCO 6, neck the mid-shoulders
     assert d.keypoints[5, JI["RShoulder"]] == pytest.approx(k2[5, 6, :2], abs=1e-3)
     assert d.keypoints[5, JI["Neck"]] == pytest.approx(0.5 * (k2[5, 5, :2] + k2[5, 6, :2]), abs=1e-3)

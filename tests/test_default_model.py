@@ -1,4 +1,4 @@
-"""The bundled default model (dancegen/models/default.pt) on the bundled example song: it loads,
+"""The bundled default model (dancegen/models/default.safetensors) on the bundled example song: it loads,
 dances the requested span on the canvas, moves like the real dances, never draws a bone longer
 than its reference, and puts motion beats on the music's beats."""
 from pathlib import Path

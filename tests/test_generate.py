@@ -31,7 +31,7 @@ def tiny_bundle(tmp_path_factory):
                     ref_lengths=ref, body_scale=180.0, canvas=(1920, 1080),
                     genres=["cha-cha", "rumba", "tango", "waltz"], seed_pose=np.zeros(36, np.float32),
                     seed_poses=posecode.clamp_bones(torch.randn(8, 36)).numpy())
-    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     b.save(path)
     return path
 
@@ -120,10 +120,10 @@ def test_cli_generate_bad_options_give_one_line_errors(tiny_bundle, song, tmp_pa
 
 
 def test_cli_generate_bad_model_and_bad_music(tmp_path, song, capsys):
-    junk = tmp_path / "junk.pt"
+    junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a model")
     assert main(["generate", str(song), "-o", str(tmp_path / "x"), "--model", str(junk)]) == 2
-    assert "junk.pt" in capsys.readouterr().err
+    assert "junk.safetensors" in capsys.readouterr().err
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(np.random.default_rng(0).bytes(5000))
     assert main(["generate", str(bad), "-o", str(tmp_path / "y"), "--no-video"]) == 2

@@ -87,10 +87,10 @@ def setup(tmp_path_factory):
         ModelBundle(model=net.eval(), feature_config=meta["feature_config"], feature_stats=meta["feature_stats"],
                     ref_lengths=np.asarray(meta["ref_lengths"], np.float32), body_scale=meta["body_scale"],
                     canvas=tuple(meta["canvas"]), genres=meta["genres"], seed_pose=np.asarray(meta["seed_pose"], np.float32),
-                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info={"name": run}).save(models / run / "model.pt")
+                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info={"name": run}).save(models / run / "model.safetensors")
     (models / "gan_stgcn").mkdir()
-    (models / "gan_stgcn" / "model.pt").write_bytes(b"not a model file")
-    (models / "vqvae_transformer").mkdir()                    # training started, no model.pt yet
+    (models / "gan_stgcn" / "model.safetensors").write_bytes(b"not a model file")
+    (models / "vqvae_transformer").mkdir()                    # training started, no model file yet
     (models / "vqvae_transformer" / "last.ckpt").write_bytes(b"truncated checkpoint")
 
     from torch.utils.tensorboard import SummaryWriter

@@ -62,8 +62,9 @@ def _config(tmp, data_dir, **kw):
 
 
 def _weights(path):
-    obj = torch.load(path, map_location="cpu", weights_only=False)
-    return {k: v.float() for k, v in obj["state_dict"].items()}
+    from dancegen.model.format import read_model
+
+    return read_model(path)[1]
 
 
 def _run(args, **kw):
@@ -79,7 +80,7 @@ def test_same_seed_gives_the_same_model_and_generation_works(data_dir, tmp_path)
         p = _run(["--config", str(_config(tmp_path / name, data_dir, max_epochs=1))], cache=cache)
         log = p.communicate(timeout=300)[0]
         assert p.returncode == 0, log
-        outs.append(tmp_path / name / "model.pt")
+        outs.append(tmp_path / name / "model.safetensors")
     wa, wb = _weights(outs[0]), _weights(outs[1])
     assert wa.keys() == wb.keys()
     for k in wa:
@@ -103,7 +104,7 @@ def test_killed_mid_epoch_resumes_where_it_stopped(data_dir, tmp_path):
     while time.time() < deadline and p.poll() is None:
         if ckpt.exists():
             try:
-                step = torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"]
+                step = torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"]
             except Exception:
                 step = 0
             if step >= 4:
@@ -113,7 +114,7 @@ def test_killed_mid_epoch_resumes_where_it_stopped(data_dir, tmp_path):
         time.sleep(0.2)
     p.wait(timeout=30)
     assert killed_at is not None, "training ended before it could be interrupted"
-    assert not (tmp_path / "run" / "model.pt").exists()
+    assert not (tmp_path / "run" / "model.safetensors").exists()
     p2 = _run(["--config", str(cfg)], cache=cache)
     log = p2.communicate(timeout=300)[0]
     assert p2.returncode == 0, log
@@ -144,7 +145,7 @@ def test_snapshot_exports_the_run_at_a_smaller_budget(data_dir, tmp_path):
     assert 0 < info["global_step"] < final["global_step"] and info["train_minutes"] >= 0.001
     from dancegen import generate
 
-    d = generate(str(data_dir / "clicks.wav"), model=snap / "model.pt", duration=2.0)
+    d = generate(str(data_dir / "clicks.wav"), model=snap / "model.safetensors", duration=2.0)
     assert d.keypoints.shape == (50, 18, 2) and np.isfinite(d.keypoints).all()
     # a snapshot past the budget is refused with a one-line error
     bad = _run(["--config", str(_config(tmp_path / "t", data_dir, max_minutes=5, snapshot_minutes=[10]))], cache=cache)

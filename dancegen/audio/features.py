@@ -177,7 +177,9 @@ class FeatureSet:
     @classmethod
     def load(cls, path) -> "FeatureSet":
         from ..errors import DataError
+        from ..fileio import check_npz
 
+        check_npz(path)  # declared sizes within DANCEGEN_MAX_NPZ_BYTES, no object arrays
         try:
             with np.load(path, allow_pickle=False) as z:
                 return cls(values=z["values"].astype(np.float32), names=[str(n) for n in z["names"]],

@@ -11,6 +11,10 @@ Layout read (the public ``aist_plusplus_final`` release)::
 Sequence names look like ``gBR_sBM_cAll_d04_mBR0_ch01``: genre code (``gBR`` break), situation,
 camera (``cAll``), dancer, music id (``mBR0``), choreography. Motion is 60 fps and starts with the
 music (offset 0). Joints are COCO-17, converted with :func:`dancegen.skeleton.from_coco17`.
+
+The pickles are read with a restricted unpickler (:func:`read_pickle`) that builds only what the
+official files hold (numpy arrays, dtypes, numbers, strings, lists, dicts; also the SMPL
+``motions/*.pkl``): a crafted pickle cannot run code, it is refused with a DataError.
 """
 from __future__ import annotations
 
@@ -40,15 +44,71 @@ def parse_name(seq: str) -> dict:
             "dancer": parts[3], "camera": parts[2]}
 
 
-def _read_pkl(path: Path) -> dict:
+class _Refused(pickle.UnpicklingError):
+    """The pickle asks for something an AIST++ file never holds."""
+
+
+class _AistUnpickler(pickle.Unpickler):
+    """Unpickles only what the official AIST++ annotation files hold: dicts, lists, tuples, numbers,
+    strings, bytes and numpy arrays / dtypes / scalars (numeric or string; no object arrays). Any
+    other global (a function, a class, ``os.system`` in a crafted file) is refused before it is
+    looked up, so a hostile pickle cannot run code."""
+
+    _NUMPY_CORE = ("numpy.core.multiarray", "numpy._core.multiarray")
+
+    def find_class(self, module, name):
+        if module in self._NUMPY_CORE and name == "_reconstruct":
+            return _reconstruct_array
+        if module in self._NUMPY_CORE and name == "scalar":
+            return _numpy_scalar
+        if module == "numpy" and name == "ndarray":
+            return np.ndarray
+        if module == "numpy" and name == "dtype":
+            return _numpy_dtype
+        raise _Refused(f"refused global {module}.{name} (AIST++ files hold only numpy arrays, "
+                                     f"numbers, strings, lists and dicts)")
+
+
+def _numpy_dtype(*args):
+    dt = np.dtype(*args)
+    if dt.hasobject:
+        raise _Refused("refused an object dtype (AIST++ arrays are numeric)")
+    return dt
+
+
+def _reconstruct_array(cls, *args):
+    if cls is not np.ndarray:
+        raise _Refused(f"refused array subclass {getattr(cls, '__name__', cls)!r}")
+    return np.core.multiarray._reconstruct(np.ndarray, *args)
+
+
+def _numpy_scalar(dtype, *args):
+    if not isinstance(dtype, np.dtype) or dtype.hasobject:
+        raise _Refused("refused a numpy scalar of object dtype")
+    return np.core.multiarray.scalar(dtype, *args)
+
+
+def read_pickle(path) -> dict:
+    """An AIST++ annotation pickle as a dict, read with a restricted unpickler (see
+    :class:`_AistUnpickler`); DataError naming the file for anything else."""
+    path = Path(path)
     try:
         with open(path, "rb") as fh:
-            d = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as e:
+            d = _AistUnpickler(fh).load()
+    except _Refused as e:
+        raise DataError(f"{path}: refused: not a plain AIST++ pickle ({e})") from None
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, IndexError,
+            KeyError, MemoryError) as e:
         raise DataError(f"{path}: not a readable AIST++ pickle ({type(e).__name__}: {e})") from None
     if not isinstance(d, dict):
         raise DataError(f"{path}: expected a pickled dict, got {type(d).__name__}")
+    for k, v in d.items():
+        if isinstance(v, np.ndarray) and v.dtype.hasobject:  # defence in depth: setstate with an object dtype
+            raise DataError(f"{path}: refused: {k!r} is an object array")
     return d
+
+
+_read_pkl = read_pickle
 
 
 def _lines(path: Path) -> list[str]:

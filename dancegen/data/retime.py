@@ -235,6 +235,9 @@ def _librosa_beats(path, start: float, duration: float) -> np.ndarray:
 
     from ..errors import AudioError
 
+    from ..fileio import local_media_path
+
+    path = local_media_path(path, "music file", AudioError)  # librosa may hand it to ffmpeg (audioread)
     try:
         y, sr = librosa.load(str(path), sr=22050, offset=start, duration=duration, mono=True)
     except Exception as e:

@@ -1,6 +1,6 @@
 """The paper's experiments as one command: ``dancegen report -o DIR``.
 
-Reads the six saved models ``MODELS_DIR/<run>/model.pt`` (:data:`MODELS`; plus the full run's
+Reads the six saved models ``MODELS_DIR/<run>/model.safetensors`` (:data:`MODELS`; plus the full run's
 snapshot at the ablations' budget, ``default/at_35min``, when it exists), generates with each on
 the Dance with Melody val takes and on unseen songs, and writes ``DIR/report.md``,
 ``DIR/report.json`` and PNG figures (matplotlib, Agg):
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DanceGenError, DataError, ModelError
+from ..errors import ConfigError, DanceGenError, DataError
 
 
 @dataclass(frozen=True)
@@ -92,39 +92,34 @@ class ReportSettings:
 
 # ------------------------------------------------------------------------------------------ models
 def load_model(path):
-    """A generator bundle from a model file: :meth:`dancegen.model.bundle.ModelBundle.load`, or, for
-    a comparison-model file it does not read, :func:`dancegen.model.baselines.load_baseline`.
-    Raises :class:`ModelError` (with the first loader's message) when neither reads it."""
+    """A generator bundle from a model file, of the class its kind names
+    (:meth:`dancegen.model.bundle.ModelBundle.load`); :class:`ModelError` when it cannot be read."""
     from ..model.bundle import ModelBundle
 
-    try:
-        return ModelBundle.load(path)
-    except ModelError as first:
-        try:
-            from ..model.baselines import is_baseline_file, load_baseline
-        except ImportError:
-            raise first from None
-        if is_baseline_file(path):
-            return load_baseline(path)
-        raise
+    return ModelBundle.load(path)
+
+
+#: model file names of a run folder, newest format first (``model.pt``: the legacy format, read weights-only)
+RUN_MODEL_FILES = ("model.safetensors", "model.pt")
 
 
 def find_models(models_dir) -> dict:
     """Status of every model of :data:`MODELS` under ``models_dir`` (nothing is loaded here).
 
-    Returns ``{name: {"path", "status", "reason"}}``; ``status`` is ``"found"`` (``model.pt``),
-    ``"checkpoint"`` (no ``model.pt`` yet, but a ``last.ckpt`` to try: training unfinished) or
-    ``"missing"``."""
+    Returns ``{name: {"path", "status", "reason"}}``; ``status`` is ``"found"`` (``model.safetensors``,
+    or a legacy ``model.pt``), ``"checkpoint"`` (no model file yet, but a ``last.ckpt`` to try:
+    training unfinished) or ``"missing"``."""
     out = {}
     for m in MODELS:
         run = Path(models_dir) / m.run
-        if (run / "model.pt").exists():
-            out[m.name] = {"path": str(run / "model.pt"), "status": "found", "reason": ""}
+        found = next((run / f for f in RUN_MODEL_FILES if (run / f).exists()), None)
+        if found is not None:
+            out[m.name] = {"path": str(found), "status": "found", "reason": ""}
         elif (run / "last.ckpt").exists():
             out[m.name] = {"path": str(run / "last.ckpt"), "status": "checkpoint",
-                           "reason": "no model.pt yet, read from last.ckpt: training unfinished"}
+                           "reason": "no model.safetensors yet, read from last.ckpt: training unfinished"}
         else:
-            out[m.name] = {"path": str(run / "model.pt"), "status": "missing",
+            out[m.name] = {"path": str(run / RUN_MODEL_FILES[0]), "status": "missing",
                            "reason": "not found (train it: scripts/train_all.sh)"}
     return out
 
@@ -384,7 +379,7 @@ def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_mel
             bundles[m.name] = load_model(s["path"])
             s["status"] = "ok" if s["status"] == "found" else "ok (last.ckpt)"  # reason kept: unfinished
         except DanceGenError as e:
-            unfinished = "no model.pt (training unfinished?); " if s["status"] == "checkpoint" else ""
+            unfinished = "no model.safetensors (training unfinished?); " if s["status"] == "checkpoint" else ""
             s["status"], s["reason"] = "not available", f"{unfinished}does not load: {e}"
     res["models"] = status
 

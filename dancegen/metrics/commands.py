@@ -28,7 +28,7 @@ def register(sub):
                                    "the Dance with Melody val split and on unseen songs; write DIR/report.md, "
                                    "DIR/report.json and PNG figures. Missing models are reported as missing.")
     r.add_argument("-o", "--out", required=True, help="output folder")
-    r.add_argument("--models-dir", default="runs", help="folder with <run>/model.pt for default (the full model), "
+    r.add_argument("--models-dir", default="runs", help="folder with <run>/model.safetensors for default (the full model), "
                    "no_multiscale, no_attention, no_hgr, gan_stgcn, vqvae_transformer (default: runs)")
     r.add_argument("--data", default=REPORT_DATA, help=f"Dance with Melody folder (default: {REPORT_DATA})")
     r.add_argument("--music", nargs="*", default=None,

@@ -1,103 +1,137 @@
 """A trained generator as one file: weights plus everything needed to use them (feature settings
-and statistics, reference bone lengths, body scale, genres, the seed pose, training facts)."""
+and statistics, reference bone lengths, body scale, genres, the seed pose, training facts).
+
+The file format is :mod:`dancegen.model.format` (one ``.safetensors`` file, kind ``seq2seq2d``);
+the metadata stored with the weights is exactly the fields of :class:`BundleMeta`, which every
+generator bundle (this Seq2Seq one and the comparison models') shares."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..errors import ModelError
+from .format import load_any, load_weights, read_model, register_kind, save_model
 from .seq2seq import ModelConfig, Seq2SeqDance
 
-FORMAT = "dancegen-seq2seq/1"
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.pt"
+KIND = "seq2seq2d"
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.safetensors"
+
+
+def _f32(v):
+    return np.asarray(v, np.float32)
+
+
+def _f32_or_none(v):
+    return None if v is None else np.asarray(v, np.float32)
+
+
+def _float_or_none(v):
+    return None if v is None else float(v)
+
+
+def _dict(v):
+    if not isinstance(v, dict):
+        raise TypeError(f"expected a JSON object, got {type(v).__name__}")
+    return dict(v)
+
+
+def _load(conv):
+    """Field metadata: how the JSON value of a field becomes its Python value."""
+    return {"load": conv}
 
 
 @dataclass
-class ModelBundle:
-    model: Seq2SeqDance
-    feature_config: dict          # dancegen.audio.features.FeatureConfig.to_dict()
-    feature_stats: dict           # dancegen.audio.features.FeatureStats.to_dict()
-    ref_lengths: np.ndarray       # (17,) body units
-    body_scale: float             # pixels per body unit at generation time
-    canvas: tuple                 # (w, h)
-    genres: list
-    seed_pose: np.ndarray         # (36,) mean training pose (params)
-    neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32))
-    info: dict = field(default_factory=dict)
-    seed_poses: np.ndarray | None = None  # (K, 36) real training poses; --seed picks the start pose
-    ref_speed: float | None = None        # mean joint speed of the training dances, body units / s
+class BundleMeta:
+    """Everything a model file stores besides the weights and the model's own settings. Saving and
+    loading iterate :func:`dataclasses.fields` of this class: a field added here is stored."""
+
+    feature_config: dict = field(metadata=_load(_dict))       # FeatureConfig.to_dict()
+    feature_stats: dict = field(metadata=_load(_dict))        # FeatureStats.to_dict()
+    ref_lengths: np.ndarray = field(metadata=_load(_f32))     # (17,) body units
+    body_scale: float = field(metadata=_load(float))          # pixels per body unit at generation time
+    canvas: tuple = field(metadata=_load(lambda v: tuple(int(x) for x in v)))   # (w, h)
+    genres: list = field(metadata=_load(lambda v: [str(g) for g in v]))
+    seed_pose: np.ndarray = field(metadata=_load(_f32))       # (36,) mean training pose (params)
+    neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32),
+                                    metadata=_load(_f32))
+    info: dict = field(default_factory=dict, metadata=_load(_dict))
+    # (K, 36) real training poses; --seed picks the start pose
+    seed_poses: np.ndarray | None = field(default=None, metadata=_load(_f32_or_none))
+    # mean joint speed of the training dances, body units / s (the energy governor's reference)
+    ref_speed: float | None = field(default=None, metadata=_load(_float_or_none))
+
+    def meta_dict(self) -> dict:
+        """Every :class:`BundleMeta` field of this object, JSON-ready (arrays as float32 lists)."""
+        out = {}
+        for f in fields(BundleMeta):
+            v = getattr(self, f.name)
+            if f.metadata.get("load") in (_f32, _f32_or_none) and v is not None:
+                v = np.asarray(v, np.float32)
+            out[f.name] = v
+        return out
+
+    @staticmethod
+    def meta_kwargs(meta: dict, path="<model>") -> dict:
+        """Keyword arguments (every :class:`BundleMeta` field) from a file's metadata dict."""
+        kw = {}
+        for f in fields(BundleMeta):
+            if f.name not in meta:
+                if f.default is MISSING and f.default_factory is MISSING:
+                    raise ModelError(f"{path}: model metadata lacks {f.name!r}; the file is corrupt or not a generator")
+                continue
+            try:
+                kw[f.name] = f.metadata["load"](meta[f.name])
+            except Exception as e:
+                raise ModelError(f"{path}: model metadata {f.name!r} is malformed ({type(e).__name__}: {e})") from None
+        return kw
+
+
+@register_kind(KIND)
+@dataclass
+class ModelBundle(BundleMeta):
+    model: Seq2SeqDance = field(kw_only=True)
+
+    @property
+    def kind(self) -> str:
+        return KIND
 
     @property
     def fps(self) -> float:
         return float(self.feature_config.get("fps", 25.0))
 
-    def save(self, path: str | os.PathLike, half: bool = True) -> Path:
-        """Write atomically. ``half`` stores weights in float16 (loaded back as float32)."""
-        sd = {k: (v.half() if half and v.is_floating_point() else v) for k, v in self.model.state_dict().items()}
-        obj = dict(format=FORMAT, model_config=self.model.cfg.to_dict(), state_dict=sd,
-                   feature_config=self.feature_config, feature_stats=self.feature_stats,
-                   ref_lengths=np.asarray(self.ref_lengths, np.float32).tolist(), body_scale=float(self.body_scale),
-                   canvas=list(self.canvas), genres=list(self.genres),
-                   seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
-                   neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info,
-                   seed_poses=None if self.seed_poses is None else np.asarray(self.seed_poses, np.float32).tolist(),
-                   ref_speed=self.ref_speed)
-        from ..fileio import atomic_write
+    def state_dict_to_save(self) -> dict:
+        return self.model.state_dict()
 
-        return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    def save_pretrained(self, path: str | os.PathLike, half: bool = True) -> Path:
+        """Write a model file atomically (:func:`dancegen.model.format.save_model`): the weights
+        (float16 when ``half``; loaded back as float32), the model settings and every metadata field."""
+        meta = {"model_config": self.model.cfg.to_dict(), **self.meta_dict()}
+        return save_model(path, self.kind, self.state_dict_to_save(), meta, half=half)
+
+    save = save_pretrained
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike) -> "ModelBundle":
+        kind, sd, meta = read_model(path)
+        if kind != KIND:
+            raise ModelError(f"{path}: a {kind} model, not a Seq2Seq ({KIND}) one; open it with ModelBundle.load")
+        kw = BundleMeta.meta_kwargs(meta, path)
+        try:
+            cfg = ModelConfig.from_dict(_dict(meta.get("model_config")))
+        except Exception as e:
+            raise ModelError(f"{path}: model settings are malformed ({type(e).__name__}: {e})") from None
+        model = load_weights(lambda: Seq2SeqDance(cfg), sd, path)
+        return cls(model=model, **kw)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "ModelBundle":
+        """Any generator file (the bundled default when ``path`` is None), opened with the class of
+        its kind (:func:`dancegen.model.format.load_any`): a Seq2Seq model, a comparison model, ..."""
         path = Path(path) if path else DEFAULT_MODEL
         if not path.exists():
             hint = " (the bundled default model is missing: reinstall dancegen)" if path == DEFAULT_MODEL else ""
             raise ModelError(f"{path}: model file not found{hint}")
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as e:
-            raise ModelError(f"{path}: not a readable model file ({type(e).__name__}); pass a file written by "
-                             f"'dancegen train' (runs/<name>/model.pt)") from None
-        if isinstance(obj, dict) and (obj.get("hyper_parameters") or {}).get("bundle_meta"):
-            obj = _from_lightning_checkpoint(obj)
-        if isinstance(obj, dict) and str(obj.get("format", "")).startswith("dancegen-") and obj.get("format") != FORMAT:
-            from .baselines import KIND_OF_FORMAT, bundle_from_dict
-
-            if obj.get("format") in KIND_OF_FORMAT:  # a comparison model (GAN-ST-GCN, Transformer-VQ-VAE)
-                return bundle_from_dict(obj, path)
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            raise ModelError(f"{path}: not a dancegen Seq2Seq model (format {obj.get('format') if isinstance(obj, dict) else '?'}); "
-                             f"use a model.pt written by 'dancegen train'")
-        model = Seq2SeqDance(ModelConfig.from_dict(obj["model_config"]))
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state_dict"].items()})
-        model.eval()
-        return cls(model=model, **metadata_from_dict(obj))
-
-
-def metadata_from_dict(obj: dict) -> dict:
-    """The non-weight fields of a model-file dict as keyword arguments of :class:`ModelBundle`
-    (shared by every model format, the comparison models' included)."""
-    return dict(feature_config=obj["feature_config"], feature_stats=obj["feature_stats"],
-                ref_lengths=np.asarray(obj["ref_lengths"], np.float32), body_scale=float(obj["body_scale"]),
-                canvas=tuple(obj["canvas"]), genres=list(obj["genres"]),
-                seed_pose=np.asarray(obj["seed_pose"], np.float32),
-                neck_bounds=np.asarray(obj.get("neck_bounds", [-2.5, 2.5, -2.0, 2.0]), np.float32),
-                info=obj.get("info", {}),
-                seed_poses=np.asarray(obj["seed_poses"], np.float32) if obj.get("seed_poses") is not None else None,
-                ref_speed=obj.get("ref_speed"))
-
-
-def _from_lightning_checkpoint(ckpt: dict) -> dict:
-    """A training checkpoint (``last.ckpt``) as a model-file dict: the system stores the bundle
-    metadata in its hyper-parameters and the model's weights under ``model.``."""
-    hp = ckpt["hyper_parameters"]
-    meta = dict(hp["bundle_meta"])
-    sd = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
-    info = {"checkpoint_epoch": ckpt.get("epoch"), "checkpoint_step": ckpt.get("global_step")}
-    return dict(format=FORMAT, model_config=hp["model_config"], state_dict=sd, info=info,
-                **{k: meta[k] for k in ("feature_config", "feature_stats", "ref_lengths", "body_scale", "canvas",
-                                        "genres", "seed_pose", "neck_bounds")},
-                seed_poses=meta.get("seed_poses"), ref_speed=meta.get("ref_speed"))
+        return load_any(path)

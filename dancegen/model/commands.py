@@ -1,4 +1,4 @@
-"""``dancegen generate`` and ``dancegen train``."""
+"""``dancegen generate``, ``dancegen train`` and ``dancegen convert-model``."""
 from __future__ import annotations
 
 import sys
@@ -38,7 +38,7 @@ def register(sub):
                        description="Train the Seq2Seq generator. Resumes from OUT/last.ckpt when it exists.")
     t.add_argument("--data", required=False, help="Dance with Melody folder (required unless in --config)")
     t.add_argument("--config", default=None, help="JSON or YAML file with TrainConfig fields")
-    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.pt)")
+    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.safetensors)")
     t.add_argument("--epochs", type=int, default=None, help="max epochs")
     t.add_argument("--max-minutes", type=float, default=None, help="wall-clock limit")
     t.add_argument("--batch-size", type=int, default=None)
@@ -55,6 +55,15 @@ def register(sub):
     t.add_argument("--limit-train-clips", type=int, default=None, help=argparse_hide())
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=cmd_train)
+
+    c = sub.add_parser("convert-model", help="convert a legacy .pt model (or a last.ckpt) to .safetensors",
+                       description="Rewrite an old torch-pickle model file (a model.pt from before the safetensors format) or a Seq2Seq "
+                                   "training checkpoint (last.ckpt) in the safe model format (one .safetensors "
+                                   "file). The old file is read weights-only: one holding Python objects is refused.")
+    c.add_argument("model", help="legacy model file (.pt) or training checkpoint (.ckpt)")
+    c.add_argument("-o", "--out", required=True, help="new model file (.safetensors)")
+    c.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    c.set_defaults(func=cmd_convert_model)
 
 
 def argparse_hide():
@@ -148,4 +157,25 @@ def cmd_train(args) -> int:
 
     if os.environ.get("RANK", "0") == "0":  # DDP: one line, from the main process
         print(f"trained model: {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_convert_model(args) -> int:
+    from ..errors import ConfigError
+    from .format import SUFFIX, convert_legacy, load_any
+
+    out = Path(args.out)
+    if out.suffix != SUFFIX:
+        raise ConfigError(f"{out}: give the new model file the {SUFFIX} extension")
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out}: exists; pass --force to overwrite")
+    if out.resolve() == Path(args.model).resolve():
+        raise ConfigError(f"{out}: the output must be another file than the input")
+    convert_legacy(args.model, out)
+    try:
+        b = load_any(out)  # the new file opens as a model
+    except Exception:
+        out.unlink(missing_ok=True)
+        raise
+    print(f"{out}: {getattr(b, 'kind', type(b).__name__)} model converted from {args.model}", file=sys.stderr)
     return 0

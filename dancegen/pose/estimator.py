@@ -364,13 +364,15 @@ class VideoFrames:
     def __init__(self, path: str | os.PathLike):
         import cv2
 
+        from ..fileio import local_media_path
+
+        # OpenCV hands the name to ffmpeg: a local file only, by absolute path (no URL or protocol)
+        abspath = local_media_path(path, "video file", PoseError)
         self.path = Path(path)
-        if not self.path.is_file():
-            raise PoseError(f"{self.path}: no such video file")
         if self.path.stat().st_size == 0:
             raise PoseError(f"{self.path}: empty file (0 bytes); pass a video file or a folder of frames")
         with _quiet_stderr():  # ffmpeg prints its own complaints about broken files
-            cap = cv2.VideoCapture(str(self.path))
+            cap = cv2.VideoCapture(str(abspath))
             ok = cap.isOpened()
             first = cap.read()[1] if ok else None
         if not ok or first is None:

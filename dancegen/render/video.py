@@ -25,6 +25,7 @@ import numpy as np
 
 from ..dance import Dance
 from ..errors import AudioError, ConfigError, DanceGenError, DataError
+from ..fileio import local_media_path
 from .draw import draw_label, fit_canvas, draw_pose, frame_label, make_background
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,7 @@ def probe_media(path: str | os.PathLike) -> dict:
 
     Raises :class:`AudioError` (naming the file) when it is missing or ffmpeg cannot read it.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file; check the path")
+    path = local_media_path(path, "media file", AudioError)  # never a URL, a protocol or an option
     r = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
                        capture_output=True, text=True, errors="replace")
     info = parse_ffmpeg_info(r.stderr)
@@ -146,6 +145,7 @@ def stream_durations(path: str | os.PathLike) -> dict:
     "info": probe_media(path)}``: video = packet count / stream fps; audio = decoded samples /
     sample rate (exact, after the encoder delay is removed by the mp4 edit list).
     """
+    path = local_media_path(path, "media file", AudioError)
     info = probe_media(path)
     exe = ffmpeg_exe()
     out = {"video_frames": None, "video": None, "audio": None, "info": info}
@@ -277,17 +277,21 @@ def _temp_next_to(out: Path) -> Path:
 
 def resolve_music(dance: Dance, music: str | os.PathLike | None, offset: float | None):
     """The music path and offset to use: the arguments, else the dance's own ``music``/``offset``.
-    Returns ``(Path or None, offset seconds)``; a music path that does not exist raises AudioError."""
+    Returns ``(absolute Path or None, offset seconds)``; a music path that is not an existing local
+    file (missing, a URL or ffmpeg protocol such as ``http:`` / ``tcp:``, or a name starting with
+    ``-``) raises AudioError before ffmpeg starts."""
     m = music if music is not None else dance.music
     off = float(dance.offset if offset is None else offset)
     if not math.isfinite(off):
         raise ConfigError(f"offset must be a number of seconds, got {off}")
     if m is None or str(m) == "":
         return None, off
-    p = Path(m)
-    if not p.is_file():
-        src = "given" if music is not None else f"named in the dance '{dance.name}'"
-        raise AudioError(f"{p}: music file {src} does not exist; pass --music PATH (or --no-audio)")
+    src = "given" if music is not None else f"named in the dance '{dance.name}'"
+    try:
+        # the music of a dance file from anyone: a local file only (no http:, tcp:, concat:, -option)
+        p = local_media_path(m, f"music file {src}", AudioError)
+    except AudioError as e:
+        raise AudioError(f"{e}; pass --music PATH (or --no-audio)") from None
     return p, off
 
 

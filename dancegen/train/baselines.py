@@ -12,7 +12,7 @@ datasets (:func:`dancegen.train.run.prepare_data`), features and Trainer set-up 
 
 :func:`train_baseline` mirrors :func:`dancegen.train.run.train` (resume from ``OUT/last.ckpt``,
 atomic checkpoints, TensorBoard logs, ``--devices``/``--strategy``) and exports a
-:class:`~dancegen.model.baselines.BaselineBundle` to ``OUT/model.pt``. Baseline hyperparameters
+:class:`~dancegen.model.baselines.BaselineBundle` to ``OUT/model.safetensors``. Baseline hyperparameters
 (:class:`BaselineHParams`) come from ``TrainConfig.extra["baseline"]``.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import torch
 from torch.nn import functional as Fn
 
 from ..model import posecode
-from ..model.baselines import FORMATS, build_model, check_kind
+from ..model.baselines import build_model, check_kind
 from .config import TrainConfig
 
 
@@ -293,14 +293,12 @@ def build_system(kind: str, meta: dict, cfg: TrainConfig) -> L.LightningModule:
 
 
 def export_baseline(system: L.LightningModule, meta: dict, path: Path, info: dict) -> Path:
-    """Write ``system.model`` with ``meta`` (from ``prepare_data``) as a baseline model file."""
+    """Write ``system.model`` with every metadata field of ``meta`` (from ``prepare_data``) as a
+    baseline model file."""
     from ..model.baselines import BaselineBundle
+    from ..model.bundle import BundleMeta
 
-    b = BaselineBundle(model=system.model.cpu().eval(), feature_config=meta["feature_config"],
-                       feature_stats=meta["feature_stats"], ref_lengths=np.asarray(meta["ref_lengths"], np.float32),
-                       body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=list(meta["genres"]),
-                       seed_pose=np.asarray(meta["seed_pose"], np.float32),
-                       neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info)
+    b = BaselineBundle(model=system.model.cpu().eval(), **{**BundleMeta.meta_kwargs(meta), "info": info})
     return b.save(path)
 
 
@@ -335,12 +333,12 @@ def make_trainer(kind: str, cfg: TrainConfig, out: Path, progress: bool = True, 
 
 
 def train_baseline(kind: str, cfg: TrainConfig, progress: bool = True) -> Path:
-    """Train (or resume) a comparison model on ``cfg``'s data; returns the exported ``model.pt``.
+    """Train (or resume) a comparison model on ``cfg``'s data; returns the exported ``model.safetensors``.
 
     ``kind``: ``"gan-stgcn"`` or ``"vqvae-transformer"``. Same data, features, windows, batch size,
     epochs/time cap, devices and resume behaviour as :func:`dancegen.train.run.train`; baseline
     settings from ``cfg.extra["baseline"]`` (:class:`BaselineHParams`)."""
-    from .run import prepare_data
+    from .run import MODEL_FILE, prepare_data
     from .system import DanceDataModule
 
     check_kind(kind)
@@ -361,9 +359,9 @@ def train_baseline(kind: str, cfg: TrainConfig, progress: bool = True) -> Path:
     if resumed:
         print(f"resuming from {last}", file=sys.stderr)
     t1 = time.time()
-    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resumed else None)
+    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resumed else None, weights_only=True)
     fit_s = time.time() - t1
-    info = dict(name=f"{kind}:{out.name}", kind=kind, format=FORMATS[kind], train_config=cfg.to_dict(),
+    info = dict(name=f"{kind}:{out.name}", kind=kind, format="dancegen-model", train_config=cfg.to_dict(),
                 baseline=system.hp.to_dict(), epochs=int(trainer.current_epoch),
                 global_step=int(trainer.global_step), prepare_seconds=round(prep_s, 1),
                 fit_seconds_this_run=round(fit_s, 1), resumed=resumed, windows_per_epoch=len(tr),
@@ -372,11 +370,11 @@ def train_baseline(kind: str, cfg: TrainConfig, progress: bool = True) -> Path:
     if kind == "vqvae-transformer":
         info["stage1_epochs"] = system.stage1_epochs
     if trainer.is_global_zero:
-        path = export_baseline(system, meta, out / "model.pt", info)
+        path = export_baseline(system, meta, out / MODEL_FILE, info)
         (out / "train_info.json").write_text(json.dumps(info, indent=2))
         print(f"{kind} model written to {path}", file=sys.stderr)
         return path
-    return out / "model.pt"
+    return out / MODEL_FILE
 
 
 __all__ = ["BaselineHParams", "GanSystem", "VQSystem", "recon_losses", "hinge_d_loss", "hinge_g_loss",

@@ -24,7 +24,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_epochs: int = 60
     max_minutes: float = 80.0           # wall-clock cap (Lightning max_time)
-    snapshot_minutes: list = field(default_factory=list)  # also export OUT/at_<m>min/model.pt after m minutes
+    snapshot_minutes: list = field(default_factory=list)  # also export OUT/at_<m>min/model.safetensors after m minutes
     sampling_start_epoch: int = 2       # scheduled sampling: own-output probability ramps up
     sampling_max: float = 0.5
     sampling_ramp_epochs: int = 15

@@ -13,6 +13,9 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from .config import TrainConfig
 
+#: the model file a training run writes into its run folder
+MODEL_FILE = "model.safetensors"
+
 
 def _atomic_checkpoint_callback(path: Path, every_steps: int):
     import lightning as L
@@ -38,7 +41,7 @@ def _atomic_checkpoint_callback(path: Path, every_steps: int):
 
 
 def _snapshot_callback(out: Path, minutes, meta: dict, cfg):
-    """Exports the generator as ``OUT/at_<m>min/model.pt`` once the training time (Lightning's
+    """Exports the generator as ``OUT/at_<m>min/model.safetensors`` once the training time (Lightning's
     ``Timer``, which counts across resumes) passes each of ``minutes``: the same run at a smaller
     budget, e.g. the full model at the ablations' budget in the report."""
     import copy
@@ -53,7 +56,7 @@ def _snapshot_callback(out: Path, minutes, meta: dict, cfg):
                 return
             elapsed = timer.time_elapsed("train") / 60.0
             for m in minutes:
-                target = out / f"at_{float(m):g}min" / "model.pt"
+                target = out / f"at_{float(m):g}min" / MODEL_FILE
                 if elapsed >= float(m) and not target.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     info = dict(train_config=cfg.to_dict(), epochs=int(trainer.current_epoch),
@@ -144,20 +147,16 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
 
 
 def export_bundle(system, meta: dict, path: Path, info: dict, model=None) -> Path:
-    from ..model.bundle import ModelBundle
+    """Write the generator with every metadata field of ``meta`` (from :func:`prepare_data`)."""
+    from ..model.bundle import BundleMeta, ModelBundle
 
-    b = ModelBundle(model=model if model is not None else system.model.cpu().eval(), feature_config=meta["feature_config"],
-                    feature_stats=meta["feature_stats"], ref_lengths=np.asarray(meta["ref_lengths"], np.float32),
-                    body_scale=meta["body_scale"], canvas=tuple(meta["canvas"]), genres=meta["genres"],
-                    seed_pose=np.asarray(meta["seed_pose"], np.float32),
-                    neck_bounds=np.asarray(meta["neck_bounds"], np.float32), info=info,
-                    seed_poses=np.asarray(meta["seed_poses"], np.float32) if meta.get("seed_poses") else None,
-                    ref_speed=meta.get("ref_speed"))
+    b = ModelBundle(model=model if model is not None else system.model.cpu().eval(),
+                    **{**BundleMeta.meta_kwargs(meta), "info": info})
     return b.save(path)
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> Path:
-    """Train (or resume) a generator; returns the exported ``model.pt`` path."""
+    """Train (or resume) a generator; returns the exported ``model.safetensors`` path."""
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import TQDMProgressBar
@@ -199,7 +198,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     if resumed:
         print(f"resuming from {last}", file=sys.stderr)
     t1 = time.time()
-    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resumed else None)
+    # weights_only: a checkpoint is tensors and plain values; one that pickles code is refused
+    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resumed else None, weights_only=True)
     fit_s = time.time() - t1
     n_frames = len(tr) * cfg.window
     info = dict(train_config=cfg.to_dict(), epochs=int(trainer.current_epoch), global_step=int(trainer.global_step),
@@ -208,11 +208,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
                 train_frames=meta["train_frames"],
                 metrics={k: float(v) for k, v in trainer.callback_metrics.items()})
     if trainer.is_global_zero:
-        path = export_bundle(system, meta, out / "model.pt", info)
+        path = export_bundle(system, meta, out / MODEL_FILE, info)
         (out / "train_info.json").write_text(json.dumps(info, indent=2))
         print(f"model written to {path} ({n_frames} frames/epoch)", file=sys.stderr)
         return path
-    return out / "model.pt"
+    return out / MODEL_FILE
 
 
 def check_config(cfg: TrainConfig):

@@ -4,11 +4,11 @@ our Seq2Seq model:
 * ``gan-stgcn`` (:mod:`.stgcn_gan`): ST-GCN generator + ST-GCN discriminator on (poses, music);
 * ``vqvae-transformer`` (:mod:`.vqvae_transformer`): motion VQ-VAE + music-to-code transformer.
 
-Model files: :class:`BaselineBundle` has exactly the fields of
-:class:`dancegen.model.bundle.ModelBundle` (feature settings and statistics, reference bone lengths,
-body scale, canvas, genres, seed pose, neck bounds, info) and differs only in the ``format`` string
-(:data:`FORMATS`) and the model it holds. :func:`load_baseline` reads one;
-:func:`generate_params` / :func:`run_baseline` generate pose parameters from standardised features.
+Model files: :class:`BaselineBundle` has exactly the metadata of
+:class:`dancegen.model.bundle.ModelBundle` (:class:`~dancegen.model.bundle.BundleMeta`) and is stored
+in the same format (:mod:`dancegen.model.format`), as model kind ``gan-stgcn`` or
+``vqvae-transformer``. :func:`load_baseline` reads one; :func:`generate_params` /
+:func:`run_baseline` generate pose parameters from standardised features.
 """
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 from ...errors import ConfigError, ModelError
-from ..bundle import ModelBundle, metadata_from_dict
+from ..bundle import BundleMeta, ModelBundle
+from ..format import read_kind, read_model, register_kind
 
 KINDS = ("gan-stgcn", "vqvae-transformer")
+#: the ``format`` strings of the legacy (torch pickle) files of each kind
 FORMATS = {"gan-stgcn": "dancegen-gan-stgcn/1", "vqvae-transformer": "dancegen-vqvae-transformer/1"}
-KIND_OF_FORMAT = {v: k for k, v in FORMATS.items()}
 
 
 def check_kind(kind: str) -> str:
@@ -58,84 +59,60 @@ def kind_of(model: torch.nn.Module) -> str:
     raise TypeError(f"not a baseline model: {type(model).__name__}")
 
 
+@register_kind("gan-stgcn")
+@register_kind("vqvae-transformer")
 @dataclass
 class BaselineBundle(ModelBundle):
-    """A trained baseline as one file; same metadata as :class:`ModelBundle`, ``format`` one of
-    :data:`FORMATS`. The GAN's discriminator is not stored (generation does not need it)."""
+    """A trained baseline as one file; same metadata as :class:`ModelBundle`, model kind one of
+    :data:`KINDS`. The GAN's discriminator is not stored (generation does not need it)."""
 
     @property
     def kind(self) -> str:
         return kind_of(self.model)
 
-    @property
-    def format(self) -> str:
-        return FORMATS[self.kind]
-
-    def save(self, path: str | os.PathLike, half: bool = True) -> Path:
-        """Write atomically. ``half`` stores weights in float16 (loaded back as float32)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def state_dict_to_save(self) -> dict:
         sd = self.model.state_dict()
         if self.kind == "gan-stgcn":
             sd = {k: v for k, v in sd.items() if not k.startswith("discriminator.")}
-        sd = {k: (v.half() if half and v.is_floating_point() else v) for k, v in sd.items()}
-        obj = dict(format=self.format, kind=self.kind, model_config=self.model.cfg.to_dict(), state_dict=sd,
-                   feature_config=self.feature_config, feature_stats=self.feature_stats,
-                   ref_lengths=np.asarray(self.ref_lengths, np.float32).tolist(), body_scale=float(self.body_scale),
-                   canvas=list(self.canvas), genres=list(self.genres),
-                   seed_pose=np.asarray(self.seed_pose, np.float32).tolist(),
-                   neck_bounds=np.asarray(self.neck_bounds, np.float32).tolist(), info=self.info)
-        from ...fileio import atomic_write
+        return sd
 
-        return atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike) -> "BaselineBundle":
+        kind, sd, meta = read_model(path)
+        if kind not in KINDS:
+            raise ModelError(f"{path}: not a dancegen baseline model (kind {kind}); use a model.safetensors "
+                             f"written by 'dancegen train --model-kind {'|'.join(KINDS)}'")
+        from ..format import load_weights
+
+        kw = BundleMeta.meta_kwargs(meta, path)
+        mc = meta.get("model_config")
+        if not isinstance(mc, dict):
+            raise ModelError(f"{path}: model settings are missing or malformed")
+
+        def factory():
+            return build_model(kind, mc, kw["ref_lengths"])
+
+        model = load_weights(factory, sd, path, optional=("discriminator.",) if kind == "gan-stgcn" else ())
+        return cls(model=model, **kw)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "BaselineBundle":
         return load_baseline(path)
 
 
-def bundle_from_dict(obj: dict, path: str | os.PathLike = "<memory>") -> BaselineBundle:
-    """Build a :class:`BaselineBundle` from the dict a model file holds (``torch.load`` of it)."""
-    fmt = obj.get("format") if isinstance(obj, dict) else None
-    if fmt not in KIND_OF_FORMAT:
-        raise ModelError(f"{path}: not a dancegen baseline model (format {fmt or '?'}); use a model.pt written by "
-                         f"'dancegen train --model-kind {'|'.join(KINDS)}'")
-    kind = KIND_OF_FORMAT[fmt]
-    try:
-        model = build_model(kind, obj["model_config"], obj["ref_lengths"])
-        sd = {k: v.float() if v.is_floating_point() else v for k, v in obj["state_dict"].items()}
-        missing, unexpected = model.load_state_dict(sd, strict=False)
-        missing = [k for k in missing if not (kind == "gan-stgcn" and k.startswith("discriminator."))]
-        if missing or unexpected:
-            raise RuntimeError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-    except Exception as e:
-        raise ModelError(f"{path}: {kind} model file is corrupt or from another version ({e}); retrain it") from None
-    model.eval()
-    return BaselineBundle(model=model, **metadata_from_dict(obj))
-
-
 def load_baseline(path: str | os.PathLike) -> BaselineBundle:
-    """Read a baseline model file (``format`` in :data:`FORMATS`); :class:`ModelError` otherwise."""
+    """Read a baseline model file (kind in :data:`KINDS`); :class:`ModelError` otherwise."""
     if path is None:
-        raise ModelError("no baseline model file given; pass --model runs/<name>/model.pt")
-    path = Path(path)
-    if not path.exists():
-        raise ModelError(f"{path}: model file not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:
-        raise ModelError(f"{path}: not a readable model file ({type(e).__name__}); pass a file written by "
-                         f"'dancegen train' (runs/<name>/model.pt)") from None
-    return bundle_from_dict(obj, path)
+        raise ModelError("no baseline model file given; pass --model runs/<name>/model.safetensors")
+    return BaselineBundle.from_pretrained(path)
 
 
 def is_baseline_file(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a model file of a baseline format (cheap check for dispatching)."""
+    """True when ``path`` is a model file of a baseline kind (reads the header only)."""
     try:
-        obj = torch.load(Path(path), map_location="cpu", weights_only=False)
-    except Exception:
+        return read_kind(path) in KINDS
+    except ModelError:
         return False
-    return isinstance(obj, dict) and obj.get("format") in KIND_OF_FORMAT
 
 
 def generate_params(model, feats_std: np.ndarray, genre_idx: int, seed: int = 0, progress: bool = False,
@@ -176,5 +153,5 @@ def run_baseline(bundle: BaselineBundle, feats_std: np.ndarray, genre_idx: int, 
     return params
 
 
-__all__ = ["KINDS", "FORMATS", "BaselineBundle", "build_model", "load_baseline", "bundle_from_dict",
+__all__ = ["KINDS", "FORMATS", "BaselineBundle", "build_model", "load_baseline",
            "is_baseline_file", "generate_params", "run_baseline", "check_kind", "kind_of"]
