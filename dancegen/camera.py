@@ -130,7 +130,7 @@ def film(joints: np.ndarray, fps: float, config: CameraConfig | None = None, can
                       np.abs(kp[..., 1] - canvas[1] / 2).max() / (canvas[1] * (0.5 - cfg.margin)))
             if ext <= 1.0 and depth.min() > 0.3:
                 break
-            d *= max(1.1, 1.05 * ext)
+            d *= min(2.0, max(1.1, 1.05 * ext))
             cam = target + d * back
     R = look_at(cam, target)
     kp, depth = project_points(pts, cam, R, f, canvas)

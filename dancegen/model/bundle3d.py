@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from .format import register_kind
 from .seq2seq3d import Model3DConfig, Seq2Seq3D
 
 KIND = "seq2seq3d"
 DEFAULT_MODEL3D = Path(__file__).resolve().parent.parent / "models" / "default3d.safetensors"
 
 
+@register_kind(KIND)
 @dataclass
 class Model3DBundle:
     model: Seq2Seq3D
@@ -77,12 +79,14 @@ class Model3DBundle:
 
     @classmethod
     def from_parts(cls, sd: dict, meta: dict, path="model") -> "Model3DBundle":
+        from .format import load_weights
+
         try:
-            model = Seq2Seq3D(Model3DConfig.from_dict(meta["model_config"]))
-            model.load_state_dict(sd)
-        except (KeyError, RuntimeError, TypeError) as e:
-            raise ModelError(f"{path}: model weights or config do not match a {KIND} model ({type(e).__name__}); "
+            cfg = Model3DConfig.from_dict(meta["model_config"])
+        except (KeyError, TypeError) as e:
+            raise ModelError(f"{path}: model settings missing or malformed ({type(e).__name__}); "
                              "pass a file written by 'dancegen train'") from None
+        model = load_weights(lambda: Seq2Seq3D(cfg), sd, path)
         missing = [k for k in ("feature_config", "feature_stats", "pose_mean", "pose_std", "ref_lengths", "genres",
                                "seed_poses") if k not in meta]
         if missing:

@@ -47,8 +47,9 @@ def register(sub):
     t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
     t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
     t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
-    t.add_argument("--model-kind", default="seq2seq", choices=["seq2seq", "gan-stgcn", "vqvae-transformer"],
-                   help="seq2seq (ours, default) or a comparison model")
+    t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer"],
+                   help="seq2seq3d (the 3D sampling generator; the kind named in --config, else seq2seq), seq2seq "
+                        "(the 2D model) or a comparison model")
     t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
     t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
     t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
@@ -129,10 +130,46 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def _config_kind(path) -> str | None:
+    import json
+
+    try:
+        return json.loads(Path(path).read_text()).get("model_kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def cmd_train3d(args) -> int:
+    from ..errors import ConfigError
+    from ..train.train3d import Train3DConfig, train
+
+    cfg = Train3DConfig.from_json(args.config) if args.config else Train3DConfig()
+    over = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
+                batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,
+                attention=args.attention)
+    for k, v in over.items():
+        if v is not None:
+            setattr(cfg, k, v)
+    if args.no_hgr:
+        cfg.hgr_losses = False
+    if cfg.attention not in ("additive", "general", "none"):
+        raise ConfigError(f"--attention {cfg.attention}: the 3D model takes additive, general or none")
+    if args.devices not in (None, "1", "auto") or args.strategy not in (None, "auto"):
+        raise ConfigError("--devices/--strategy: the 3D trainer runs in one process; drop these options")
+    path = train(cfg, progress=not args.quiet)
+    print(f"trained model: {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_train(args) -> int:
     from ..errors import ConfigError
     from ..train.config import TrainConfig
     from ..train.run import check_config, train
+
+    kind = args.model_kind or (_config_kind(args.config) if args.config else None) or "seq2seq"
+    if kind == "seq2seq3d":
+        return cmd_train3d(args)
+    args.model_kind = kind
 
     overrides = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,

@@ -23,21 +23,15 @@ from ..errors import ConfigError
 
 
 def load_generator(path=None):
-    """Any generator file: the 3D sampling model (``.safetensors`` of kind ``seq2seq3d``) or a 2D
-    model (:meth:`dancegen.model.bundle.ModelBundle.load`). ``None``: the bundled default."""
+    """Any generator file, opened with the class of its kind (:func:`dancegen.model.format.load_any`):
+    the 3D sampling model, a 2D model or a comparison model. ``None``: the bundled default (the 3D
+    model when it is bundled)."""
     from .bundle import DEFAULT_MODEL, ModelBundle
-    from .bundle3d import DEFAULT_MODEL3D, Model3DBundle
+    from .bundle3d import DEFAULT_MODEL3D
 
     if path is None:
         path = DEFAULT_MODEL3D if DEFAULT_MODEL3D.exists() else DEFAULT_MODEL
-    p = Path(path)
-    if p.suffix == ".safetensors":
-        from .format import read_model
-
-        kind, sd, meta = read_model(p)
-        if kind == "seq2seq3d":
-            return Model3DBundle.from_parts(sd, meta, p)
-    return ModelBundle.load(p)
+    return ModelBundle.load(path)
 
 
 @dataclass

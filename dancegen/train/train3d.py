@@ -29,6 +29,7 @@ from ..errors import ConfigError
 
 @dataclass
 class Train3DConfig:
+    model_kind: str = "seq2seq3d"
     data: str = "../shared/data/dance_with_melody"
     motion_only: str | None = "../shared/data/dance_with_melody_motion_only"
     out: str = "runs/default3d"
