@@ -86,6 +86,15 @@ def wait_for(driver, js: str, timeout: float = 30.0, interval: float = 0.1):
         time.sleep(interval)
 
 
+def sample_after_a_tick(driver):
+    """``[frame shown, audio time, playing]`` read in an animation frame right after the
+    player's own (which draws the frame for the audio time it reads), so the gap between the
+    two is the player's, not the test's polling."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(() => { const p = window.dancegenPlayer; done([p.frame, p.audioTime(), p.playing()]); });")
+
+
 def element_png(driver, element_id: str):
     """Screenshot of one element, as an (H, W, 3) uint8 RGB array."""
     import cv2

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import chrome, console_errors, missing, requested_urls, wait_for
+from browser import chrome, console_errors, missing, requested_urls, sample_after_a_tick, wait_for
 from conftest import REPO
 from dancegen.dance import Dance
 
@@ -288,7 +288,7 @@ def test_app_end_to_end_in_a_browser(app_server, browser):
         assert b.execute_script("return window.dancegenPlayer.nFrames") == 200
         b.find_element("id", "play").click()
         time.sleep(1.5)
-        frame, t = b.execute_script("const p = window.dancegenPlayer; return [p.frame, p.audioTime()]")
+        frame, t, _ = sample_after_a_tick(b)
         assert t > 0.8 and abs(frame - int(t * 25)) <= 1
     finally:
         b.switch_to.default_content()

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from browser import chrome, colour_pixels, console_errors, element_png, missing, requested_urls, wait_for
+from browser import (chrome, colour_pixels, console_errors, element_png, missing, requested_urls,
+                     sample_after_a_tick, wait_for)
 from conftest import REPO
 from dancegen.cli import main
 from dancegen.dance import Dance
@@ -132,11 +133,7 @@ def test_player_plays_in_time_with_the_music(browser, tmp_path):
 
     browser.find_element("id", "play").click()
     time.sleep(1.5)
-    samples = []
-    for _ in range(6):
-        samples.append(browser.execute_script(
-            "const p = window.dancegenPlayer; return [p.frame, p.audioTime(), p.playing()]"))
-        time.sleep(0.2)
+    samples = [sample_after_a_tick(browser) for _ in range(8) if time.sleep(0.15) is None]
     for frame, t, playing in samples:
         assert playing
         assert abs(frame - int(np.floor(t * d.fps))) <= 1, samples
@@ -189,7 +186,7 @@ def test_player_2d_only_and_silent(browser, tmp_path):
     assert left > 150 and right > 150
     browser.execute_script("window.dancegenPlayer.play()")
     time.sleep(1.0)
-    frame, t = browser.execute_script("const p = window.dancegenPlayer; return [p.frame, p.audioTime()]")
+    frame, t, _ = sample_after_a_tick(browser)
     assert t > 0.7 and abs(frame - int(t * 25)) <= 1
     time.sleep(3.5)                                                  # 4 s dance, no loop: stops at the end
     assert browser.execute_script("const p = window.dancegenPlayer; return [p.playing(), p.frame]") == [False, 99]

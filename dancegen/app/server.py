@@ -334,25 +334,32 @@ def create_app(work_dir: str | os.PathLike | None = None, *, generate=None,
 
     jobs = JobManager(work_dir, generate=generate)
     genres: list = []
+    warmed = threading.Event()       # set when the start-up warm-up is over
 
-    def warm_up():
+    def warm_up(dance: bool = False):
         try:
             from ..model.bundle import ModelBundle
             from ..render import html, video  # noqa: F401
 
             genres[:] = list(ModelBundle.load().genres)
+            if dance and generate is None:
+                _warm_generate()
         except Exception as e:  # the page still works; generate will report the problem
             log.warning("warm-up failed: %s", e)
+        finally:
+            if dance:
+                warmed.set()
 
     @asynccontextmanager
     async def lifespan(app):
         if warm:
-            threading.Thread(target=warm_up, daemon=True, name="dancegen-warm").start()
+            threading.Thread(target=warm_up, args=(True,), daemon=True, name="dancegen-warm").start()
         yield
         jobs.close()
 
     app = FastAPI(title="dancegen", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.jobs = jobs
+    app.state.warmed = warmed
 
     def err(message: str, status: int = 400):
         return JSONResponse({"error": message}, status_code=status)
@@ -526,6 +533,25 @@ def create_app(work_dir: str | os.PathLike | None = None, *, generate=None,
                             media_type={"npz": "application/octet-stream", "mp4": "video/mp4"}.get(kind))
 
     return app
+
+
+def _warm_generate():
+    """One 2-s dance on a click track, so that the first person's dance does not pay for the
+    libraries' first-call costs (feature extraction, the decoder)."""
+    import numpy as np
+    import soundfile as sf
+
+    import dancegen
+
+    sr = 22050
+    y = np.zeros(int(sr * 4.0), np.float32)
+    for k in range(8):
+        i = int(k * 0.5 * sr)
+        y[i:i + 400] = 0.5 * np.sin(np.arange(400) * 0.3) * np.exp(-np.arange(400) / 80.0)
+    with tempfile.TemporaryDirectory(prefix="dancegen-warm-") as tmp:
+        wav = Path(tmp) / "clicks.wav"
+        sf.write(wav, y, sr)
+        dancegen.generate(str(wav), duration=2.0, progress=False)
 
 
 def _check_audio(path: Path, shown: str, max_seconds: float) -> float | None:

@@ -190,13 +190,28 @@
     const sun = new THREE.DirectionalLight(0xffffff, 1.8);
     sun.position.set(2, 6, 4);
     scene.add(sun);
-    const grid = new THREE.GridHelper(40, 80, 0xb4b4ac, 0xd8d8d2);
-    grid.position.y = J3.floor;
-    scene.add(grid);
+    // the floor: a plane with a grid texture of 0.5 m squares (textured, so the lines look the
+    // same on every GPU and fade into the distance with the mipmaps)
+    const tc = document.createElement("canvas");
+    tc.width = tc.height = 256;                       // 2 m x 2 m of floor
+    const tg = tc.getContext("2d");
+    tg.fillStyle = S.background;
+    tg.fillRect(0, 0, 256, 256);
+    tg.fillStyle = S.grid;
+    for (let k = 0; k < 4; k++) { tg.fillRect(k * 64, 0, k % 2 ? 2 : 3, 256); tg.fillRect(0, k * 64, 256, k % 2 ? 2 : 3); }
+    const tex = new THREE.CanvasTexture(tc);
+    tex.colorSpace = THREE.SRGBColorSpace;
+    tex.wrapS = tex.wrapT = THREE.RepeatWrapping;
+    tex.repeat.set(30, 30);
+    tex.anisotropy = renderer.capabilities.getMaxAnisotropy();
+    const floor = new THREE.Mesh(new THREE.PlaneGeometry(60, 60), new THREE.MeshBasicMaterial({ map: tex }));
+    floor.rotation.x = -Math.PI / 2;
+    floor.position.y = J3.floor;
+    scene.add(floor);
     const blob = new THREE.Mesh(new THREE.CircleGeometry(0.32, 40),
       new THREE.MeshBasicMaterial({ color: 0x000000, transparent: true, opacity: 0.12, depthWrite: false }));
     blob.rotation.x = -Math.PI / 2;
-    blob.position.y = J3.floor + 0.002;
+    blob.position.y = J3.floor + 0.004;
     scene.add(blob);
 
     const mat = {}, matJ = {};
