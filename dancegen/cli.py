@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "dancegen.pose.commands",       # extract
     "dancegen.feedback.commands",   # check, repair
     "dancegen.metrics.commands",    # evaluate, report
+    "dancegen.app.commands",        # serve
 )
 
 

@@ -8,8 +8,18 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import dancegen, torch, mediapipe" >/dev/null 2>&1 || [ "${DANCEGEN_REINSTALL:-0}" = 1 ]; then
+if ! .venv/bin/python -c "import dancegen, torch, mediapipe, fastapi, uvicorn, multipart, selenium" >/dev/null 2>&1 || [ "${DANCEGEN_REINSTALL:-0}" = 1 ]; then
   .venv/bin/pip install --quiet torch==2.13.0 -e ".[dev]"
   # mediapipe 0.10.21 is the last wheel that ships its pose models; its declared deps are not needed.
   .venv/bin/pip install --quiet --no-deps mediapipe==0.10.21
+fi
+# The browser tests (tests/test_player.py, tests/test_app.py) drive Debian's chromium through its
+# chromedriver; they skip with a reason when these are missing and apt-get is not usable here.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+      >/dev/null || echo "setup.sh: could not install chromium chromium-driver; browser tests will skip" >&2
+  else
+    echo "setup.sh: no chromium/chromedriver (Debian: apt-get install chromium chromium-driver); browser tests will skip" >&2
+  fi
 fi

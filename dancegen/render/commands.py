@@ -1,4 +1,5 @@
-"""``dancegen render``: a dance ``.npz`` to an mp4 with its music, or to a contact-sheet PNG."""
+"""``dancegen render``: a dance ``.npz`` to an mp4 with its music, a contact-sheet PNG, or a
+self-contained HTML player page."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,7 @@ EPILOG = """examples:
   dancegen render dance.npz -o dance.mp4                  # music and offset from the npz
   dancegen render dance.npz --music song.ogg --offset 12.5 -o dance.mp4 --size 1280x720
   dancegen render dance.npz --sheet dance.png             # 8 frames in a 4x2 grid
+  dancegen render dance.npz --html dance.html             # one-file player: music, 2D and 3D views
 """
 
 
@@ -25,14 +27,20 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "render", help="render a dance to an mp4 with its music, or a contact sheet PNG",
+        "render", help="render a dance to an mp4 with its music, a contact sheet PNG, or an HTML player",
         description="Draw a dance (.npz written by dancegen) as an OpenPose skeleton video: H.264 "
                     "yuv420p mp4 with the music as AAC, cut to the dance's span of the song "
-                    "(left limbs blue, right limbs orange). Or draw a contact sheet of N frames.",
+                    "(left limbs blue, right limbs orange). Or draw a contact sheet of N frames. Or write one "
+                    "self-contained HTML page that plays the dance with its music (2D skeleton, and "
+                    "a 3D view for a dance with a 3D body), with no network needed to view it.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dance", metavar="DANCE.npz", help="dance file (keypoints, fps, music, offset)")
     p.add_argument("-o", "--output", metavar="OUT.mp4", help="video to write")
     p.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet PNG (instead of, or as well as, -o)")
+    p.add_argument("--html", metavar="OUT.html",
+                   help="write a self-contained HTML player (music, dance and three.js inlined)")
+    p.add_argument("--audio-format", choices=("m4a", "mp3", "ogg"), default="m4a",
+                   help="how the music is embedded in the HTML page (default m4a: AAC)")
     p.add_argument("--music", metavar="MUSIC", help="audio file (default: the npz's music path)")
     p.add_argument("--offset", type=float, metavar="S",
                    help="seconds into the music of frame 0 (default: the npz's offset)")
@@ -61,8 +69,8 @@ def run(args) -> int:
     from ..dance import Dance
     from .video import DEFAULT_PRESET, DEFAULT_SIZE, SHEET_SIZE, render_video, save_contact_sheet
 
-    if not args.output and not args.sheet:
-        raise ConfigError("nothing to do: give -o OUT.mp4 and/or --sheet OUT.png")
+    if not args.output and not args.sheet and not args.html:
+        raise ConfigError("nothing to do: give -o OUT.mp4, --sheet OUT.png and/or --html OUT.html")
     size = parse_size(args.size) if args.size else None
     npz = Path(args.dance)
     dance = Dance.load(npz)
@@ -83,4 +91,14 @@ def run(args) -> int:
         out = save_contact_sheet(dance, args.sheet, n=args.frames, size=size or SHEET_SIZE,
                                  overwrite=args.force)
         print(f"wrote {out} ({min(args.frames, dance.n_frames)} frames)", file=sys.stderr)
+    if args.html:
+        from .html import page_sizes, write_player
+
+        stats = {}
+        music = None if args.no_audio else _music_for(dance, npz, args.music)
+        out = write_player(dance, args.html, music=music, offset=args.offset, overwrite=args.force,
+                           audio=not args.no_audio and bool(music), audio_format=args.audio_format,
+                           title=dance.name or npz.stem, stats=stats)
+        views = "2D and 3D views" if dance.bones3d is not None and dance.joints3d is not None else "2D view"
+        print(f"wrote {out}: {page_sizes(stats)}; {dance.n_frames} frames, {views}", file=sys.stderr)
     return 0

@@ -65,3 +65,44 @@ def swaying_dance(n_frames: int, fps: float = 25.0, bpm: float = 120.0, name: st
         p[:, 1] += 10.0 * np.cos(ph[i] * 2) * (np.arange(18) != 10) * (np.arange(18) != 13)
         kp[i] = p
     return Dance(keypoints=kp, fps=fps, music=music, offset=offset, name=name, genre=None)
+
+
+# Standing body in the dancegen.body3d layout (metres, y up, floor at 0), facing +z: the dancer's
+# right side is at -x.
+_STAND3D = np.array([
+    (0.0, 0.95, 0.0),        # MidHip
+    (0.0, 1.45, 0.0),        # Neck
+    (0.0, 1.62, 0.02),       # Head
+    (-0.18, 1.42, 0.0), (-0.20, 1.14, 0.0), (-0.21, 0.88, 0.02),   # RShoulder, RElbow, RWrist
+    (0.18, 1.42, 0.0), (0.20, 1.14, 0.0), (0.21, 0.88, 0.02),      # LShoulder, LElbow, LWrist
+    (-0.10, 0.95, 0.0), (-0.11, 0.52, 0.01), (-0.11, 0.08, 0.0), (-0.11, 0.02, 0.16),  # R leg, toe
+    (0.10, 0.95, 0.0), (0.11, 0.52, 0.01), (0.11, 0.08, 0.0), (0.11, 0.02, 0.16),      # L leg, toe
+], dtype=np.float32)
+
+
+def swaying_dance_3d(n_frames: int, fps: float = 25.0, bpm: float = 120.0, name: str = "sway3d",
+                     music: str | None = None, offset: float = 0.0, turn: float = 0.6) -> Dance:
+    """A 3D version of :func:`swaying_dance` with ``joints3d`` in the :mod:`dancegen.body3d`
+    layout: arms swing out sideways once per beat, the body bobs, sways and turns ``turn``
+    radians back and forth once every two bars. The 2D keypoints are a front view of it
+    (about 600 px tall on 1920x1080)."""
+    from ..body3d import JOINTS3D, rot_y, to_openpose18
+
+    t = np.arange(n_frames) / float(fps)
+    ph = 2 * np.pi * t * bpm / 60.0
+    j = np.repeat(_STAND3D[None], n_frames, axis=0).astype(np.float64)
+    for sh, el, wr, sign, amp in ((3, 4, 5, -1.0, np.sin(ph)), (6, 7, 8, 1.0, -np.sin(ph))):
+        ang = 0.3 + 0.9 * (0.5 + 0.5 * amp)              # 0 = hanging, pi/2 = horizontal
+        d = np.stack([sign * np.sin(ang), -np.cos(ang), np.zeros_like(ang)], -1)
+        j[:, el] = j[:, sh] + 0.28 * d
+        j[:, wr] = j[:, el] + 0.26 * d
+    rot = rot_y(turn * np.sin(ph / 8))                  # (T, 3, 3) about the hips
+    root = j[:, :1].copy()
+    j = np.einsum("tij,tkj->tki", rot, j - root) + root
+    bob = 0.03 * np.cos(2 * ph)
+    j[:, :, 1] += np.where(np.isin(np.arange(17), [11, 12, 15, 16]), 0.0, bob[:, None])
+    j[:, :, 0] += 0.25 * np.sin(ph / 4)[:, None]
+    op = to_openpose18(j)                               # (T, 18, 3) metres
+    kp = np.stack([960.0 + op[..., 0] * 360.0, 880.0 - op[..., 1] * 360.0], -1).astype(np.float32)
+    return Dance(keypoints=kp, fps=fps, music=music, offset=offset, name=name, genre=None,
+                 joints3d=j.astype(np.float32), joint3d_names=JOINTS3D)
