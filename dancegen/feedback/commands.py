@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 
 def _ranges(frames) -> str:
     """[1, 2, 3, 7] -> '1-3, 7'."""
@@ -52,6 +54,14 @@ def cmd_check(args) -> int:
         for k in (*FAULT_KINDS, "any"):
             fr = faulty[k]
             print(f"  faulty frames, {k:<12s} {len(fr):5d} ({100.0 * len(fr) / max(1, tot['frames']):.1f}%): {_ranges(fr)}")
+        if dance.joints3d is not None and dance.bones3d is not None:
+            from .online3d import check3d
+
+            m3 = check3d(dance.joints3d, dance.fps)
+            print("  3D rules (metres; joints3d):")
+            for k, v in m3.items():
+                fr = np.flatnonzero(v)
+                print(f"  faulty frames, 3D {k:<11s} {len(fr):5d} ({100.0 * len(fr) / max(1, len(v)):.1f}%): {_ranges(fr)}")
         if args.per_frame:
             print("frame  symmetry  bone_dev  max_stretch  max_speed  max_accel  faults")
             kinds = {k: set(faulty[k]) for k in FAULT_KINDS}

@@ -92,3 +92,34 @@ class Corrector3D:
         for a in getattr(self, "last_acted", ()):
             self._count(a)
         self.last_acted = []
+
+
+def check3d(joints: np.ndarray, fps: float, ref_lengths: np.ndarray | None = None,
+            rules: Rules3D | None = None, contacts: np.ndarray | None = None) -> dict:
+    """The 3D rules over a whole dance (the same rules the generator's loop enforces): per-frame
+    boolean masks ``(T,)`` for ``bones``, ``symmetry``, ``jump``, ``foot_slide``, ``below_floor``.
+
+    ``joints (T, 17, 3)`` metres; ``ref_lengths`` default: the dance's own median bone lengths;
+    ``contacts (T, 2)`` default: :func:`dancegen.model.motion3d.foot_contacts` on the height alone
+    (a foot within 6 cm of the floor is taken as planted)."""
+    r = rules or Rules3D()
+    j = np.asarray(joints, np.float64)
+    L = b3.bone_lengths(j)
+    ref = np.median(L, axis=0) if ref_lengths is None else np.asarray(ref_lengths, np.float64)
+    out = {"bones": (np.abs(L / ref - 1.0) > r.bone_tol).any(1)}
+    sym = np.stack([np.abs(L[:, a] - L[:, b]) / ref[a] for a, b in b3.LR_BONE_PAIRS3D], 1)
+    out["symmetry"] = (sym > r.bone_tol).any(1)
+    jump = np.zeros(len(j), bool)
+    jump[1:] = np.linalg.norm(np.diff(j, axis=0), axis=-1).max(1) * fps > r.max_speed + 1e-6
+    out["jump"] = jump
+    if contacts is None:
+        contacts = np.stack([np.minimum(j[:, a, 1], j[:, t, 1]) < 0.06 for a, t in ((11, 12), (15, 16))], 1)
+    slide = np.zeros(len(j), bool)
+    for k, fj in enumerate(((11, 12), (15, 16))):
+        mid = j[:, list(fj)].mean(1)[:, [0, 2]]
+        d = np.r_[0.0, np.linalg.norm(np.diff(mid, axis=0), axis=-1)]
+        both = np.r_[False, (contacts[1:, k] > 0.5) & (contacts[:-1, k] > 0.5)]
+        slide |= both & (d > r.slide_tol)
+    out["foot_slide"] = slide
+    out["below_floor"] = j[:, [11, 12, 15, 16], 1].min(1) < -r.floor_tol
+    return out

@@ -218,6 +218,12 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     cam = opts.camera if opts.camera is not None else CameraConfig()
     kp, caminfo = film(world, out_fps, cam, canvas=opts.canvas)
     kp2 = keep_on_canvas(kp, opts.canvas)
+    from ..feedback.online3d import check3d
+    from ..feedback.structure import analyze
+
+    meta["hgr3d_final"] = {k: int(v.sum()) for k, v in check3d(world, out_fps, bundle.ref_lengths).items()}
+    rep2 = analyze(kp2, out_fps)
+    meta["hgr2d"] = {k: int(len(v)) for k, v in rep2.faulty_frames.items()}
     meta["camera"] = {**caminfo["config"], "focal": caminfo["focal"],
                       "on_canvas_shift_px": float(np.abs(kp2 - kp).max())}
     return Dance(keypoints=kp2, fps=out_fps, canvas=opts.canvas, music=str(Path(music).resolve()),
