@@ -5,9 +5,9 @@ checkpoints every ``ckpt_every`` steps and at every epoch, resumable after any i
 (``last.pt`` holds only tensors, numbers and strings and is read with ``weights_only=True``).
 
 Objective per window: the mixture density head's negative log-likelihood of every real next pose
-(the paper's cross-entropy term) on two passes, the second with *parallel scheduled sampling*
-(a share ``p`` of the fed-back poses replaced by the model's own samples from the first pass, ``p``
-ramping up to ``sampling_max``), plus the pose-consistency term: the mixture mean's bone-direction
+(the paper's cross-entropy term) with *parallel scheduled sampling*: a no-grad teacher-forced pass
+draws the model's own poses and a share ``p`` of the fed-back poses (``p`` ramping up to
+``sampling_max``) is replaced by them in the pass that learns, plus the pose-consistency term: the mixture mean's bone-direction
 vectors kept at unit length (the pose the mean describes is a body on the reference skeleton).
 Inputs get Gaussian noise (``input_noise``, standardised units) so the decoder learns to recover
 from imperfect poses instead of copying them.
@@ -157,7 +157,8 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+        torch.set_num_threads(cfg.threads)   # 1 on a shared 2-core machine: no OpenMP spin-waits
+    torch.set_flush_denormal(True)
     torch.manual_seed(cfg.seed)
     t_start = time.time()
     clips, meta = build_dataset(cfg, progress=progress)
@@ -209,18 +210,18 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             lr = cfg.lr * (cfg.lr_final / cfg.lr) ** min(1.0, frac)
             for pg in opt.param_groups:
                 pg["lr"] = lr
-            logit, mu, ls = model(f, noisy, g, seed)
-            loss1 = mdn_nll(logit, mu, ls, target)
-            loss = loss1
             if p_own > 0:
+                # parallel scheduled sampling: a no-grad teacher-forced pass draws the model's own
+                # poses; a share p_own of the fed-back poses is replaced by them for the pass that learns
                 with torch.no_grad():
-                    own = mdn_sample(logit, mu, ls, 1.0, gen)
+                    own = mdn_sample(*model(f, noisy, g, seed), 1.0, gen)
                 use = (torch.rand(prev.shape[:2] + (1,), generator=gen) < p_own).float()
                 use[:, 0] = 0.0
                 own_prev = torch.cat([prev[:, :1], own[:, :-1]], 1)
-                mixed = use * own_prev + (1 - use) * noisy
-                logit2, mu2, ls2 = model(f, mixed, g, seed)
-                loss = 0.5 * (loss1 + mdn_nll(logit2, mu2, ls2, target))
+                noisy = use * own_prev + (1 - use) * noisy
+            logit, mu, ls = model(f, noisy, g, seed)
+            loss1 = mdn_nll(logit, mu, ls, target)
+            loss = loss1
             if cfg.hgr_losses:
                 # pose consistency: the mixture mean's bone directions are unit vectors
                 w = torch.softmax(logit, -1)[..., None]
@@ -232,7 +233,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             state["step"] += 1
-            losses.append(float(loss1))
+            losses.append(float(loss1.detach()))
             if state["step"] % cfg.ckpt_every == 0:
                 save()
             if base_elapsed + time.time() - seg_start > budget:
