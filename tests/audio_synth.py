@@ -37,3 +37,32 @@ def grid_hit_rate(beats, period: float, tol: float, n_offsets: int = 400) -> tup
         if h > best:
             best, best_off = h, off
     return best, best_off
+
+
+def kick(sr: int, f0: float = 60.0, decay: float = 0.08, length: float = 0.3) -> np.ndarray:
+    """A bass-drum-like hit: a sine gliding from 2 f0 down to f0, exponential decay."""
+    t = np.arange(int(length * sr)) / sr
+    f = f0 * (1.0 + np.exp(-t / 0.02))
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    return (np.sin(phase) * np.exp(-t / decay)).astype(np.float32)
+
+
+def metre_pattern(bpm: float, metre: int, duration: float, sr: int = 22050, first: float = 0.2,
+                  noise: float = 0.001) -> np.ndarray:
+    """Oom-pah pattern: a kick on beat 1 of every bar of ``metre`` beats (and on beat 3 in 4/4),
+    a 1 kHz click on the other beats. 3/4 gives a waltz's oom-pah-pah, 4/4 a kick-click-kick-click."""
+    y = np.zeros(int(round(duration * sr)), dtype=np.float32)
+    k, c = kick(sr), 0.5 * click(sr)
+    period = 60.0 / bpm
+    n = int((duration - first) / period) + 1
+    for j in range(n):
+        i = int(round((first + j * period) * sr))
+        if i >= len(y):
+            break
+        pos = j % metre
+        s = k if (pos == 0 or (metre == 4 and pos == 2)) else c
+        seg = s[: len(y) - i]
+        y[i:i + len(seg)] += seg
+    if noise:
+        y += noise * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
+    return y
