@@ -319,8 +319,13 @@ def load_waveform(path_or_waveform, start: float = 0.0, duration: float | None =
     return y[a:b], sr
 
 
+#: classify_genre looks at most this many seconds (the middle of a longer window)
+MAX_SECONDS = 180.0
+
+
 def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None = None,
-                   model: GenreModel | str | os.PathLike | None = None) -> tuple[str, dict]:
+                   model: GenreModel | str | os.PathLike | None = None,
+                   max_seconds: float | None = MAX_SECONDS) -> tuple[str, dict]:
     """Ballroom genre of a song (or of ``[start, start + duration]`` of it).
 
     Parameters
@@ -328,6 +333,7 @@ def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None 
     path_or_waveform : a music file, or a ``(y, sr)`` pair, or a mono array at 22.05 kHz.
     start, duration : seconds; the window that is classified.
     model : a :class:`GenreModel`, a path to its JSON, or None for the bundled one.
+    max_seconds : a longer window is classified on its middle ``max_seconds`` (None: all of it).
 
     Returns
     -------
@@ -336,7 +342,17 @@ def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None 
     """
     if model is None or isinstance(model, (str, os.PathLike)):
         model = _default_model(str(model if model is not None else MODEL_PATH))
+    if max_seconds is not None and isinstance(path_or_waveform, (str, os.PathLike)):
+        from .io import audio_duration
+
+        total = audio_duration(path_or_waveform)
+        length = (total - start) if duration is None else min(duration, total - start)
+        if length > max_seconds:
+            start, duration = start + 0.5 * (length - max_seconds), max_seconds
     y, sr = load_waveform(path_or_waveform, start, duration)
+    if max_seconds is not None and len(y) > max_seconds * sr:
+        a = (len(y) - int(max_seconds * sr)) // 2
+        y = y[a:a + int(max_seconds * sr)]
     X = genre_descriptors(y, sr)
     if len(X) == 0:
         prior = np.asarray(model.info.get("class_prior", [1.0] * len(model.genres)), np.float64)
