@@ -4,7 +4,8 @@ Song-level descriptors (:func:`genre_descriptors`) are computed on windows of
 :data:`WINDOW_S` seconds (hop :data:`HOP_S`) of the clip, all relative to the beat found by
 :mod:`dancegen.audio.beats` on the whole clip, so that most of them do not depend on the tempo:
 
-* ``log2_tempo``: log2(tempo / 100 BPM) of the whole clip (the only absolute-tempo column);
+* ``log2_tempo``: log2(tempo / 100 BPM), the tracker's tempo (of the tempo section the window's
+  centre is in, see :func:`dancegen.audio.beats.tempo_sections`; the only absolute-tempo column);
 * ``phase_00..11``: the onset envelope folded by the beat period: its mean at 12 equally spaced
   phases of every beat interval, divided by its mean over the interval (12 bins hold the half,
   the thirds and the quarters of a beat: straight, triplet and syncopated subdivisions);
@@ -105,13 +106,15 @@ def _onset_peaks(env: np.ndarray, fps: float) -> np.ndarray:
     return idx
 
 
-def _window_descriptor(sel: slice, beats_f: np.ndarray, period: float, tempo: float,
-                       env: np.ndarray, bass: np.ndarray, fps: float, chroma: np.ndarray) -> np.ndarray | None:
-    """Descriptors of the envelope frames ``sel`` given beat positions (frames) inside them."""
+def _window_descriptor(sel: slice, beats_f: np.ndarray, tempo: float, env: np.ndarray,
+                       bass: np.ndarray, fps: float, chroma: np.ndarray) -> np.ndarray | None:
+    """Descriptors of the envelope frames ``sel`` given beat positions (frames) inside them and
+    the tempo there (BPM)."""
     a, b = sel.start, sel.stop
     bf = beats_f[(beats_f >= a) & (beats_f < b - 1)]
     if len(bf) < 8:
         return None
+    period = 60.0 * fps / tempo
     e = env[a:b].astype(np.float64)
     n = len(e)
     frames = np.arange(len(env))
@@ -183,7 +186,6 @@ def genre_descriptors(y: np.ndarray, sr: int, window_s: float = WINDOW_S,
     C = _chroma_basis(sr, n_fft) @ S                                     # (12, M)
     del S
     beats_f = (res.beats - t0) * fps
-    period = 60.0 * fps / res.tempo
     M = len(env)
     win = int(round(window_s * fps))
     step = int(round(hop_s * fps))
@@ -192,8 +194,9 @@ def genre_descriptors(y: np.ndarray, sr: int, window_s: float = WINDOW_S,
         starts.append(M - win)
     out = []
     for s in starts:
-        d = _window_descriptor(slice(s, min(M, s + win)), beats_f, period, res.tempo, env, bass,
-                               fps, C)
+        mid = t0 + (s + 0.5 * min(win, M - s)) / fps          # the tempo section there
+        tempo = next((t for a, b, t in res.sections if a <= mid < b), res.tempo)
+        d = _window_descriptor(slice(s, min(M, s + win)), beats_f, tempo, env, bass, fps, C)
         if d is not None:
             out.append(d)
     return np.stack(out) if out else np.zeros((0, D))
