@@ -17,6 +17,10 @@ Pipeline (all pure functions on arrays, :func:`track_beats` chains them):
    period)^2``) with the refined period, weak beats at the edges trimmed; then each beat is moved to
    the sub-frame onset peak within +-1/8 period and finally to a local least-squares grid (a line
    through the beats within +-8 beats, outliers dropped), which removes frame quantisation.
+5. :func:`tempo_sections`: windowed coarse tempi find stretches (>= 10 s, confirmed clearly
+   periodic) whose tempo is not the song's, e.g. a switch from 90 to 150 BPM; then 3-4 run per
+   section and the beat chains are joined where the onsets fit best (:func:`_beats_in_sections`).
+   A steady song is one section and its beats are exactly those of steps 1-4.
 
 Silence, clips shorter than :data:`MIN_SECONDS`, fewer than :data:`MIN_ONSETS` onsets and
 envelopes without any positive periodicity give ``tempo = 0.0`` and an empty beat array, never an error. Noise is not rejected: it gets a
