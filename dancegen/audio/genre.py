@@ -372,6 +372,8 @@ def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None 
 DWM_GENRE = {"C": "cha-cha", "R": "rumba", "T": "tango", "W": "waltz"}
 #: L2 strength of :func:`fit_genre_model` (on z-scores; the loss is a weighted mean over windows)
 L2 = 30.0
+#: classes with fewer training songs are not up-weighted (see :func:`fit_genre_model`)
+MIN_SONGS_TO_BALANCE = 2
 #: motion frames per second of Dance with Melody's config.json positions
 DWM_FPS = 25.0
 
@@ -407,16 +409,19 @@ def fit_genre_model(X_songs: list, labels: list, genres=GENRES, l2: float = L2,
 
     X_songs : list of (W_i, D) arrays, one per song; labels : their genre names.
 
-    Every song weighs the same whatever its number of windows, and each class is weighted by
-    ``sqrt(N / (K n_c))`` (N songs, K classes present, n_c songs of the class): between no
-    balancing (waltz, 24 of 33 training songs, would swallow the rest) and full balancing (the one
-    tango song would weigh as much as 24 waltzes, i.e. be fitted to its quirks). Classes with no
-    song get no weight and only their bias (very negative after fitting)."""
+    Every song weighs the same whatever its number of windows, and each class with at least
+    :data:`MIN_SONGS_TO_BALANCE` songs is weighted by ``sqrt(N / (K n_c))`` (N songs, K classes
+    present, n_c songs of the class): between no balancing (waltz, 24 of 33 training songs, would
+    swallow the rest) and full balancing. A class with fewer songs (tango: one) is not up-weighted
+    (weight 1, like any one song): up-weighting one song would hand it a large region of the
+    descriptor space fitted to that song's quirks. Classes with no song get no weight and only
+    their bias (very negative after fitting)."""
     genres = list(genres)
     yi = np.array([genres.index(g) for g in labels])
     cnt = np.bincount(yi, minlength=len(genres)).astype(np.float64)
     present = cnt > 0
     cw = np.where(present, np.sqrt(len(yi) / (present.sum() * np.maximum(cnt, 1))), 0.0)
+    cw = np.where(present & (cnt < MIN_SONGS_TO_BALANCE), 1.0, cw)
     X = np.concatenate([np.asarray(x, np.float64) for x in X_songs])
     y = np.concatenate([[k] * len(x) for k, x in zip(yi, X_songs)])
     w = np.concatenate([[cw[k] / len(x)] * len(x) for k, x in zip(yi, X_songs)])
