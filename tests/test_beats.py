@@ -62,6 +62,34 @@ def test_slow_tempo_ramp_is_followed():
     assert len(res.beats) >= len(truth) - 1
 
 
+@pytest.mark.parametrize("segments", [[(90, 8), (150, 13)], [(120, 10), (90, 8)]])
+def test_tempo_switch_is_followed(segments):
+    """A MIDI-rendered song that switches tempo (90 -> 150 BPM after 21.3 s; 120 -> 90 after
+    20 s): two sections, each with its tempo, every beat found within 20 ms (with one global
+    tempo only 20 % of the 90 BPM part's beats were on a beat)."""
+    from audio_synth import midi_song, render_midi
+
+    mid, truth = midi_song(segments)
+    (t1, n1), (t2, _) = segments
+    switch = truth[4 * n1]
+    res = track_beats(render_midi(mid, SR), SR)
+    assert [round(t) for _, _, t in res.sections] == [t1, t2]
+    assert abs(res.sections[1][0] - switch) < 3.0
+    for a, b, bpm in ((0.0, switch, t1), (switch, truth[-1] + 0.3, t2)):
+        bb = res.beats[(res.beats >= a) & (res.beats < b)]
+        assert abs(60.0 / np.median(np.diff(bb)) / bpm - 1) < 0.01
+    assert _nearest_err(res.beats, truth).max() < 0.020
+    assert len(res.beats) == len(truth)
+
+
+def test_steady_song_is_one_section_as_before():
+    truth = np.arange(0.3, 59.5, 60.0 / 128)
+    y = click_track(truth, 60.0, SR, amps=np.where(np.arange(len(truth)) % 4 == 0, 1.0, 0.5))
+    res, old = track_beats(y, SR), track_beats(y, SR, follow_tempo=False)
+    assert len(res.sections) == 1 and res.sections[0][2] == res.tempo
+    np.testing.assert_array_equal(res.beats, old.beats)
+
+
 @pytest.mark.parametrize("y", [np.zeros(SR * 10, np.float32),           # digital silence
                                np.full(SR * 3, 0.2, np.float32),        # DC only
                                click_track([0.1], 0.3, SR)])            # 0.3 s clip
@@ -139,3 +167,4 @@ def test_sectoid_tempo_and_beats(sectoid_dir, song):
     # and the beats cover the song: at least 80 % of its beat count
     n_expected = sf.info(str(sectoid_dir / song / "song.ogg")).duration * true_bpm / 60
     assert len(res.beats) >= 0.8 * n_expected
+    assert len(res.sections) == 1          # a steady song is never cut into tempo sections

@@ -17,6 +17,10 @@ Pipeline (all pure functions on arrays, :func:`track_beats` chains them):
    period)^2``) with the refined period, weak beats at the edges trimmed; then each beat is moved to
    the sub-frame onset peak within +-1/8 period and finally to a local least-squares grid (a line
    through the beats within +-8 beats, outliers dropped), which removes frame quantisation.
+5. :func:`tempo_sections`: windowed coarse tempi find stretches (>= 10 s, confirmed clearly
+   periodic) whose tempo is not the song's, e.g. a switch from 90 to 150 BPM; then 3-4 run per
+   section and the beat chains are joined where the onsets fit best (:func:`_beats_in_sections`).
+   A steady song is one section and its beats are exactly those of steps 1-4.
 
 Silence, clips shorter than :data:`MIN_SECONDS`, fewer than :data:`MIN_ONSETS` onsets and
 envelopes without any positive periodicity give ``tempo = 0.0`` and an empty beat array, never an error. Noise is not rejected: it gets a
@@ -364,6 +368,175 @@ def _grid_refine(pos: np.ndarray, period: float, half_window: int = 8) -> np.nda
     return out
 
 
+# ----------------------------------------------------------------------------------- tempo sections
+
+#: local-tempo analysis for tempo changes: window and hop, seconds
+SECTION_WINDOW_S, SECTION_HOP_S = 12.0, 2.0
+#: a stretch of another tempo must span at least this many seconds of window centres
+SECTION_MIN_S = 10.0
+#: two local tempi are "the same" within this relative tolerance (also at a ratio of 2 or 1/2)
+SECTION_TOL = 0.06
+#: a window disagrees with a tempo when that tempo's comb salience there is below this fraction of
+#: the window's own best tempo's
+SECTION_FIT = 0.6
+
+
+def _same_tempo(a: float, b: float, tol: float = SECTION_TOL) -> bool:
+    return any(abs(a * r / b - 1.0) <= tol for r in (0.5, 1.0, 2.0))
+
+
+def local_tempi(env: np.ndarray, fps: float, window_s: float = SECTION_WINDOW_S,
+                hop_s: float = SECTION_HOP_S) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windowed :func:`estimate_tempo`: (centres in envelope frames, bpm, salience), one per
+    window of ``window_s`` seconds every ``hop_s``; bpm 0 where a window has no tempo."""
+    win, hop = int(round(window_s * fps)), max(1, int(round(hop_s * fps)))
+    n = len(env)
+    if n < 2 * win:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    starts = np.arange(0, n - win + 1, hop)
+    c, t, v = [], [], []
+    for a in starts:
+        bpm, sal = estimate_tempo(env[a:a + win], fps)
+        c.append(a + win / 2)
+        t.append(bpm)
+        v.append(sal)
+    return np.asarray(c, float), np.asarray(t, float), np.asarray(v, float)
+
+
+def tempo_sections(env: np.ndarray, fps: float, bpm: float) -> list[tuple[int, int, float]]:
+    """Stretches of a steady tempo: ``[(first frame, end frame, local bpm)]``.
+
+    One section ``[(0, len(env), bpm)]`` (the global tempo) unless, over at least
+    :data:`SECTION_MIN_S`, consecutive windows of :func:`local_tempi` agree on a local tempo that
+    is not the global one (nor its double or half) and the global tempo fits them badly (comb
+    salience below :data:`SECTION_FIT` of theirs). Then the song is cut where the run of such
+    windows starts and ends (half-way between window centres) and every stretch gets its own
+    tempo from :func:`estimate_tempo` on it, kept only when the stretch lasts at least
+    :data:`SECTION_MIN_S` and is :func:`_confirmed` (clearly periodic at that tempo and not at
+    the song's); unconfirmed stretches fall back to the global tempo, and
+    a song whose stretches all do gives one section, exactly as without this analysis."""
+    n = len(env)
+    whole = [(0, n, float(bpm))]
+    centres, loc, sal = local_tempi(env, fps)
+    if len(centres) < 3 or bpm <= 0:
+        return whole
+    win = int(round(SECTION_WINDOW_S * fps))
+    fit = np.zeros(len(centres))
+    for i, c in enumerate(centres):
+        a = int(c - win / 2)
+        seg = env[a:a + win]
+        if loc[i] > 0 and sal[i] > 0:
+            fit[i] = float(tempo_salience(seg, fps, np.array([bpm]))[0]) / sal[i]
+        else:
+            fit[i] = 1.0
+    off = np.array([loc[i] > 0 and not _same_tempo(loc[i], bpm) and fit[i] < SECTION_FIT
+                    for i in range(len(centres))])
+    # runs of disagreeing windows with one local tempo
+    runs, i = [], 0
+    while i < len(off):
+        if not off[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(off) and off[j + 1] and _same_tempo(loc[j + 1], float(np.median(loc[i:j + 1]))):
+            j += 1
+        if (centres[j] - centres[i]) / fps >= SECTION_MIN_S - SECTION_WINDOW_S / 2:
+            runs.append((i, j))
+        i = j + 1
+    if not runs:
+        return whole
+    cuts = [0]
+    for i, j in runs:
+        lo = 0 if i == 0 else int(round(0.5 * (centres[i - 1] + centres[i])))
+        hi = n if j == len(centres) - 1 else int(round(0.5 * (centres[j] + centres[j + 1])))
+        # a run reaching the first / last window reaches the song's edge
+        lo = 0 if i == 0 else lo
+        for x in (lo, hi):
+            if x - cuts[-1] >= SECTION_MIN_S * fps / 2 and n - x >= SECTION_MIN_S * fps / 2:
+                cuts.append(x)
+    cuts.append(n)
+    if len(cuts) <= 2:
+        return whole
+    whole_sal = float(tempo_salience(env, fps, np.array([bpm]))[0])
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        t, own = estimate_tempo(env[a:b], fps)
+        if t <= 0 or _same_tempo(t, bpm) or (b - a) < SECTION_MIN_S * fps \
+                or not _confirmed(env[a:b], fps, t, own, bpm, whole_sal):
+            t = bpm
+        out.append((a, b, float(t)))
+    if all(t == bpm for _, _, t in out):
+        return whole
+    # merge neighbours with the same tempo
+    merged = [out[0]]
+    for a, b, t in out[1:]:
+        if t == merged[-1][2]:
+            merged[-1] = (merged[-1][0], b, t)
+        else:
+            merged.append((a, b, t))
+    return merged
+
+
+#: a section of another tempo needs at least this comb salience for its own tempo (white noise
+#: gives about 0.05 over 10 s)
+SECTION_MIN_SALIENCE = 0.1
+
+
+def _confirmed(seg: np.ndarray, fps: float, t: float, own: float, bpm: float,
+               whole_sal: float) -> bool:
+    """A stretch really has tempo ``t`` rather than the song's ``bpm``: its own salience is at
+    least :data:`SECTION_MIN_SALIENCE`, half the song's salience, and twice that of the song's
+    tempo on the stretch (not of its half: 60 BPM fits a 90 BPM song's eighths as well as 90). (Outros and rubato endings of the Dance with
+    Melody waltzes reach 0.04-0.07 and fail.)"""
+    there = float(tempo_salience(seg, fps, np.array([bpm]))[0])
+    return own >= SECTION_MIN_SALIENCE and own >= 0.5 * whole_sal and own >= 2.0 * max(there, 0.0)
+
+
+def _beats_in_sections(env: np.ndarray, fps: float, sections, tightness: float
+                       ) -> tuple[np.ndarray, list]:
+    """Beats (frames) of a song with several tempo sections: each section's tempo refined on it,
+    beats placed on it with :data:`SECTION_WINDOW_S` / 2 of margin on both sides; where two
+    sections meet, the switch from one beat chain to the other is put where the onset envelope
+    (above its mean) summed at the chosen beats is largest, within that margin."""
+    margin = int(round(SECTION_WINDOW_S / 2 * fps))
+    n = len(env)
+    chains, tempi = [], []
+    for a, b, t in sections:
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        bpm = refine_tempo(env[lo:hi], fps, t)
+        chains.append(lo + place_beats(env[lo:hi], fps, bpm, tightness=tightness))
+        tempi.append(bpm)
+    mean = float(np.mean(env))
+
+    def gain(pos):
+        return np.interp(pos, np.arange(n), env) - mean
+
+    out = []
+    cut_lo = 0.0
+    for k in range(len(sections)):
+        cur = chains[k]
+        if k + 1 < len(sections):
+            nxt = chains[k + 1]
+            b = sections[k][1]
+            cands = np.arange(max(cut_lo, b - margin), min(n, b + margin) + 1)
+            if len(cands):
+                ga, gb = gain(cur), gain(nxt)
+                score = [ga[(cur >= cut_lo) & (cur < c)].sum() + gb[(nxt >= c) & (nxt < b + margin)].sum()
+                         for c in cands]
+                cut = float(cands[int(np.argmax(score))])
+            else:
+                cut = float(b)
+        else:
+            cut = float(n)
+        sel = cur[(cur >= cut_lo) & (cur < cut)]
+        if out and len(sel) and sel[0] - out[-1][-1] < 0.5 * 60.0 * fps / tempi[k]:
+            sel = sel[1:]
+        out.append(sel)
+        cut_lo = cut
+    secs = [(float(a) / fps, float(b) / fps, float(t)) for (a, b, _), t in zip(sections, tempi)]
+    return (np.concatenate(out) if out else np.zeros(0)), secs
+
+
 @dataclass
 class BeatResult:
     """Output of :func:`track_beats`.
@@ -376,6 +549,9 @@ class BeatResult:
     onset_fps : sample rate of ``onset_env`` in Hz.
     onset_t0 : time in seconds of ``onset_env[0]``.
     salience : comb salience of the chosen tempo (autocorrelation, 0..1); a confidence figure.
+    sections : ``[(t0, t1, bpm)]`` seconds of the envelope's time axis (t0 of the first is
+        ``onset_t0``): one section for a steady song; several when the tempo changes (see
+        :func:`tempo_sections`), ``tempo`` then being the longest section's.
     """
 
     tempo: float
@@ -384,6 +560,7 @@ class BeatResult:
     onset_fps: float = 0.0
     onset_t0: float = 0.0
     salience: float = 0.0
+    sections: list = field(default_factory=list)
 
     @property
     def onset_times(self) -> np.ndarray:
@@ -410,11 +587,13 @@ def _count_onsets(env: np.ndarray) -> int:
 
 
 def track_onsets(env: np.ndarray, fps: float, t0: float = 0.0, duration: float | None = None,
-                 tightness: float = TIGHTNESS) -> BeatResult:
+                 tightness: float = TIGHTNESS, follow_tempo: bool = True) -> BeatResult:
     """Tempo and beats from an onset envelope (the core of :func:`track_beats`).
 
     env : (M,) onset envelope; fps : its rate in Hz; t0 : time of ``env[0]`` in seconds;
-    duration : length of the audio in seconds (beats are kept within [0, duration]).
+    duration : length of the audio in seconds (beats are kept within [0, duration]);
+    follow_tempo : look for sections of another tempo (:func:`tempo_sections`); False: one
+    global tempo, as before that existed.
     """
     env = np.asarray(env, dtype=np.float32)
     if duration is None:
@@ -425,14 +604,23 @@ def track_onsets(env: np.ndarray, fps: float, t0: float = 0.0, duration: float |
     coarse, sal = estimate_tempo(env, fps)
     if coarse <= 0:
         return BeatResult(0.0, np.zeros(0), env, float(fps), float(t0), float(max(sal, 0.0)))
-    bpm = refine_tempo(env, fps, coarse)
-    pos = place_beats(env, fps, bpm, tightness=tightness)
+    sections = tempo_sections(env, fps, coarse) if follow_tempo else [(0, len(env), coarse)]
+    if len(sections) > 1:
+        pos, secs = _beats_in_sections(env, fps, sections, tightness)
+        secs = [(t0 + a, t0 + b, t) for a, b, t in secs]
+        bpm = max(secs, key=lambda x: x[1] - x[0])[2]
+    else:
+        bpm = refine_tempo(env, fps, coarse)
+        pos = place_beats(env, fps, bpm, tightness=tightness)
+        secs = [(float(t0), float(t0 + len(env) / fps), float(bpm))]
     times = t0 + pos / fps
     times = times[(times >= 0) & (times <= duration)]
-    return BeatResult(float(bpm), times.astype(np.float64), env, float(fps), float(t0), float(sal))
+    return BeatResult(float(bpm), times.astype(np.float64), env, float(fps), float(t0), float(sal),
+                      secs)
 
 
-def track_beats(y: np.ndarray, sr: int, tightness: float = TIGHTNESS) -> BeatResult:
+def track_beats(y: np.ndarray, sr: int, tightness: float = TIGHTNESS,
+                follow_tempo: bool = True) -> BeatResult:
     """Global tempo and beat times of a waveform.
 
     Parameters
@@ -452,7 +640,8 @@ def track_beats(y: np.ndarray, sr: int, tightness: float = TIGHTNESS) -> BeatRes
     """
     y = np.asarray(y, dtype=np.float32)
     env, fps, t0 = onset_envelope(y, sr)
-    return track_onsets(env, fps, t0, duration=len(y) / sr, tightness=tightness)
+    return track_onsets(env, fps, t0, duration=len(y) / sr, tightness=tightness,
+                        follow_tempo=follow_tempo)
 
 
 def beats_for_file(path, sr: int = 22050, start: float = 0.0, duration: float | None = None

@@ -13,7 +13,7 @@ def register(sub):
     g.add_argument("--start", type=float, default=0.0, help="seconds into the song to start (default 0)")
     g.add_argument("--duration", type=float, default=None, help="seconds to dance (default: the rest of the song)")
     g.add_argument("--seed", type=int, default=0, help="random seed (different seeds, different dances)")
-    g.add_argument("--genre", default="auto", help="genre style code (waltz, cha-cha, rumba, tango) or auto (by tempo)")
+    g.add_argument("--genre", default="auto", help="genre style code (waltz, cha-cha, rumba, tango) or auto (by a music genre classifier, see docs/audio.md)")
     g.add_argument("--fps", type=float, default=None, help="output frame rate (default: the model's, 25)")
     g.add_argument("--model", default=None, help="model file from 'dancegen train' (default: the bundled model)")
     g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
@@ -121,7 +121,10 @@ def cmd_generate(args) -> int:
                                accent=args.accent, seed_pose=seed_motion, progress=not args.quiet)
         dance = generate_dance(args.music, bundle, opts)
     dance.save(npz)
-    print(f"{npz}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}", file=sys.stderr)
+    ga = dance.meta.get("genre_auto") or {}
+    how = (f" (auto: classifier, p={ga['probability']:.2f})" if ga.get("method") == "classifier"
+           else " (auto: by tempo)" if ga else "")
+    print(f"{npz}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}{how}", file=sys.stderr)
     if not args.no_video:
         from ..render.video import render_video
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-# typical tempo ranges of the training genres (BPM), used by genre="auto"
+# typical tempo ranges of the training genres (BPM), used by genre="auto" only when the genre
+# classifier cannot be used (no model file, or a model that knows none of its genres)
 _GENRE_TEMPO = {"waltz": (84, 100), "rumba": (100, 112), "cha-cha": (112, 132)}
 
 
@@ -35,12 +36,36 @@ def auto_genre(tempo: float, genres: list[str]) -> str:
     return "cha-cha" if "cha-cha" in genres else genres[0]
 
 
+def pick_genre(music, start: float, duration: float | None, tempo: float, genres: list[str]
+               ) -> tuple[str, dict]:
+    """genre="auto": the music genre classifier's (:func:`dancegen.audio.genre.classify_genre`)
+    most probable genre among those the model knows; :func:`auto_genre` (tempo) only when the
+    classifier is unavailable or knows none of ``genres``.
+
+    Returns (genre, info) with info ``{"method": "classifier", "probability": p of the pick,
+    "probabilities": {genre: p}}`` or ``{"method": "tempo", "reason": ...}``."""
+    from ..audio.genre import classify_genre
+
+    try:
+        _, probs = classify_genre(music, start=start, duration=duration)
+    except ConfigError as e:
+        return auto_genre(tempo, genres), {"method": "tempo", "reason": str(e)}
+    known = {g: p for g, p in probs.items() if g in genres}
+    if not known:
+        return auto_genre(tempo, genres), {"method": "tempo",
+                                           "reason": "the model knows none of the classifier's genres",
+                                           "probabilities": probs}
+    g = max(known, key=known.get)
+    return g, {"method": "classifier", "probability": round(float(probs[g]), 4),
+               "probabilities": {k: round(float(v), 4) for k, v in probs.items()}}
+
+
 @dataclass
 class GenerateOptions:
     start: float = 0.0
     duration: float | None = None
     seed: int = 0
-    genre: str | None = None          # None/"auto": by tempo
+    genre: str | None = None          # None/"auto": by the music genre classifier
     fps: float | None = None          # output fps (default: the model's)
     feedback: bool = True             # HGR online correction (--no-feedback: "w/o HGR")
     beat_lock: bool = True
@@ -245,7 +270,13 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     stats = FeatureStats.from_dict(bundle.feature_stats)
     feats = stats.apply(fs.values)
     timings["features_s"] = time.perf_counter() - t1
-    genre = opts.genre if opts.genre not in (None, "auto") else auto_genre(fs.tempo, bundle.genres)
+    genre_auto = None
+    if opts.genre in (None, "auto"):
+        t_g = time.perf_counter()
+        genre, genre_auto = pick_genre(music, opts.start, duration, fs.tempo, bundle.genres)
+        timings["genre_s"] = time.perf_counter() - t_g
+    else:
+        genre = opts.genre
     if genre not in bundle.genres:
         raise ConfigError(f"--genre {genre!r}: this model knows {', '.join(bundle.genres)} (or auto)")
     corrector = make_corrector(bundle, bundle.fps) if opts.feedback else None
@@ -267,6 +298,8 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     kp = posecode.decode(params, bundle.body_scale, center, bundle.ref_lengths)
     meta = {"model": bundle.info.get("name", "default"), "genre_source": "auto" if opts.genre in (None, "auto") else "user",
             "tempo": float(fs.tempo), "feedback": bool(opts.feedback), "seed": int(opts.seed)}
+    if genre_auto is not None:
+        meta["genre_auto"] = {"genre": genre, **genre_auto}
     if opts.beat_lock and len(fs.beats) >= 2:
         from ..data.retime import retime_to_beats
 
