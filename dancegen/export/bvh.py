@@ -19,12 +19,16 @@ Rotations are solved from the joint positions (:func:`solve_rotations`):
   about it from the sibling vector (LHip - RHip, resp. LShoulder - RShoulder) as the local +x.
 * collars, pelvis halves, elbows, knees, ankles: the swing (minimal rotation) from the rest
   direction of the joint's bone to its direction in the parent's frame; no twist of their own.
-* shoulders and hips (limb roots): the twist about the upper arm / thigh is parallel-transported
-  from the previous frame (the minimal rotation taking the previous bone direction to the new
-  one, in the parent's frame: stable, no flips) and, where the elbow / knee is bent (weight
-  ramping from 0 at 5 degrees of bend to 1 at 20), pulled onto the bend plane at up to 540
-  degrees per second, so the elbow / knee is a hinge about one local axis (right arm +y, left arm
-  -y, legs +x) without a sudden twist when a straight limb bends.
+* shoulders and hips (limb roots): the swing of the upper arm / thigh is parallel-transported
+  from frame to frame (the minimal rotation taking the previous bone direction to the new one, in
+  the parent's frame), and the twist about the bone is set from the bend plane (upper x lower
+  bone) wherever the elbow / knee is bent by 20 degrees or more (and not folded back to within 20
+  degrees of 180), so the elbow / knee is a hinge
+  about one local axis (right arm +y, left arm -y, legs +x). Where the limb is nearly straight the
+  bend plane is undefined or noisy: between 5 and 20 degrees of bend it is blended in by the
+  bend, and across straight stretches the twist goes linearly in time, the short way, from the
+  last bent frame's twist to the next one's. No flips, no sudden twists when a straight limb
+  bends.
 * ``Head``, wrists and big toes have an End Site and zero rotation.
 
 Euler angles in degrees, intrinsic, in the joint's channel order (the first channel is the
@@ -92,8 +96,7 @@ _DRIVER = {i: BVH_PARENTS[i] for i, s in enumerate(_SPEC) if s[3] is not None}
 # limb roots: (joint, its driven child, the grandchild; hinge axis of the child in the joint's rest frame)
 _LIMBS = (("RShoulder", "RElbow", "RWrist", _Y), ("LShoulder", "LElbow", "LWrist", (0.0, -1.0, 0.0)),
           ("RHip", "RKnee", "RAnkle", _X), ("LHip", "LKnee", "LAnkle", _X))
-BEND_RAMP_DEG = (5.0, 20.0)
-MAX_TWIST_RATE_DEG = 540.0     # fastest pull of a limb's twist onto its bend plane, degrees per second
+BEND_RAMP_DEG = (5.0, 20.0)    # bend angle where the bend plane starts to / fully sets a limb's twist
 
 
 # ------------------------------------------------------------------------------------ rotations
@@ -157,11 +160,29 @@ def _bend_weight(bend):
     return s * s * (3.0 - 2.0 * s)
 
 
-def solve_rotations(joints: np.ndarray, fps: float = 25.0) -> np.ndarray:
+def _twist_track(theta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The twist of a limb root over time ``(T,)`` radians, relative to its parallel-transported
+    frame: the bend-plane twist ``theta`` where the limb is fully bent (``w`` = 1), linear in time
+    between such frames (and held before the first and after the last), blended by ``w`` where
+    the bend is partial. ``theta`` is unwrapped over the frames with a bend plane, so across a
+    straight stretch the twist turns the short way."""
+    valid = np.flatnonzero(w > 0)
+    if valid.size == 0:
+        return np.zeros_like(theta)
+    th = np.full_like(theta, np.nan)
+    th[valid] = np.unwrap(theta[valid])
+    anchors = valid[w[valid] >= 1.0 - 1e-9]
+    if anchors.size == 0:
+        anchors = valid
+    t = np.arange(theta.size)
+    base = np.interp(t, anchors, th[anchors])
+    return np.where(w > 0, w * np.nan_to_num(th) + (1.0 - w) * base, base)
+
+
+def solve_rotations(joints: np.ndarray) -> np.ndarray:
     """World orientation of every BVH joint, ``(T, 17, 3) -> (T, NJ, 3, 3)`` (float64): rotating
     the rest offsets of a joint's children by its orientation gives their directions in the frame
-    (see the module docstring for the twist rules; ``fps`` sets the largest twist correction per
-    frame, :data:`MAX_TWIST_RATE_DEG` / ``fps``)."""
+    (see the module docstring for the twist rules)."""
     j = np.asarray(joints, np.float64)
     T = j.shape[0]
     G = np.empty((T, NJ, 3, 3))
@@ -197,21 +218,19 @@ def solve_rotations(joints: np.ndarray, fps: float = 25.0) -> np.ndarray:
     f = np.einsum("tkji,tkj->tki", P, low)
     n = np.cross(l, f)
     sb = np.linalg.norm(n, axis=-1)
-    w = np.where(sb > 1e-6, _bend_weight(np.arctan2(sb, np.sum(l * f, -1))), 0.0)
+    bend = np.arctan2(sb, np.sum(l * f, -1))
+    # the bend plane is defined where the bones are not in line: neither straight nor folded back
+    w = np.where(sb > 1e-6, _bend_weight(np.minimum(bend, np.pi - bend)), 0.0)
     n = n / np.maximum(sb, 1e-12)[..., None]
-    step = np.deg2rad(MAX_TWIST_RATE_DEG) / float(fps)
-    L = np.empty((T, 4, 3, 3))
+    tr = np.empty((T, 4, 3, 3))                                    # parallel transport of the rest frame
     cur = np.broadcast_to(np.eye(3), (4, 3, 3)).copy()
     for t in range(T):
-        lt = l[t]
-        cur = swing(np.einsum("kij,kj->ki", cur, rest), lt) @ cur   # minimal rotation from the previous frame
-        a = np.einsum("kij,kj->ki", cur, hinge)
-        phi = np.arctan2(np.sum(np.cross(a, n[t]) * lt, -1), np.sum(a * n[t], -1))
-        if np.any(w[t] > 0):
-            # frame 0 takes the bend plane at once; later frames turn toward it at a bounded rate
-            turn = w[t] * phi if t == 0 else np.clip(w[t] * phi, -step, step)
-            cur = axis_angle(lt, turn) @ cur
-        L[t] = cur
+        cur = swing(np.einsum("kij,kj->ki", cur, rest), l[t]) @ cur  # minimal rotation from the previous frame
+        tr[t] = cur
+    a = np.einsum("tkij,kj->tki", tr, hinge)                        # the transported hinge axis
+    theta = np.arctan2(np.sum(np.cross(a, n) * l, -1), np.sum(a * n, -1))   # twist putting it on the bend plane
+    psi = np.stack([_twist_track(theta[:, k], w[:, k]) for k in range(4)], 1)
+    L = axis_angle(l, psi) @ tr
     G[:, roots] = P @ L
     for a, b, c, _ in _LIMBS:
         from_parent(I[b], I[c])                                    # elbow / knee: hinge
@@ -328,13 +347,13 @@ def skeleton_offsets(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return off, dev
 
 
-def bvh_motion(joints: np.ndarray, fps: float = 25.0) -> dict:
+def bvh_motion(joints: np.ndarray) -> dict:
     """Everything a BVH file holds, in metres: ``offsets (NJ, 3)``, ``root (T, 3)``, ``euler
     (T, NJ, 3)`` degrees, plus ``max_error_m`` (largest distance between a body3d joint and the
     same joint in the forward kinematics of the solved motion) and ``length_dev_m``."""
     j = np.asarray(joints, np.float64)
     offsets, dev = skeleton_offsets(j)
-    euler = to_euler(local_rotations(solve_rotations(j, fps)))
+    euler = to_euler(local_rotations(solve_rotations(j)))
     p = bvh_fk(j[:, 0], from_euler(euler), offsets)
     err = float(np.linalg.norm(p - j[:, list(BVH_SOURCE)], axis=-1).max())
     return dict(offsets=offsets, root=j[:, 0].copy(), euler=euler, max_error_m=err, length_dev_m=dev)
@@ -385,7 +404,7 @@ def write_bvh(dance, path, units: str = DEFAULT_UNITS, overwrite: bool = False) 
     if path.exists() and not overwrite:
         raise DataError(f"{path}: exists; pass --force (force=True) to replace it")
     j = check_joints3d(dance)
-    m = bvh_motion(j, dance.fps)
+    m = bvh_motion(j)
     scale = UNITS[units]
     T = j.shape[0]
     data = np.concatenate([m["root"] * scale, m["euler"].reshape(T, -1)], axis=1)
