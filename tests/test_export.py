@@ -333,7 +333,7 @@ def test_cli_export(synth, tmp_path, capsys):
     synth.save(npz)
     assert main(["export", str(npz), "-o", str(tmp_path / "s.bvh")]) == 0          # format from the suffix
     out = capsys.readouterr().out
-    assert "BVH, 250 frames at 25 fps, 21 joints, cm; joints match joints3d to 0.0000 cm" in out
+    assert "BVH, 250 frames at 25 fps, 21 joints, cm; its joints match joints3d within 0.001 cm" in out
     assert main(["export", str(npz), "-o", str(tmp_path / "s.bvh")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "exists; pass --force" in err

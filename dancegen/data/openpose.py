@@ -223,7 +223,7 @@ def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str
     try:
         for t, n in enumerate(names):
             with open(stage / n, "w", encoding="utf-8") as f:
-                json.dump(openpose_frame_dict(kp[t], conf[t], person_ids), f)
+                f.write(json.dumps(openpose_frame_dict(kp[t], conf[t], person_ids)))
         os.chmod(stage, 0o755)
         if not folder.exists():
             os.rename(stage, folder)

@@ -42,8 +42,9 @@ def run(args) -> int:
     info = export_info(args.dance, fmt, args.output, force=args.force, units=args.units)
     if fmt == "bvh":
         err_cm = info["max_error_m"] * 100.0
+        match = "within 0.001 cm" if err_cm < 0.001 else f"to {err_cm:.3f} cm"
         print(f"wrote {info['path']} (BVH, {info['frames']} frames at {info['fps']:g} fps, {info['joints']} joints, "
-              f"{info['units']}; joints match joints3d to {err_cm:.4f} cm)")
+              f"{info['units']}; its joints match joints3d {match})")
         if err_cm > 1.0:
             print(f"dancegen export: warning: the dance's bone lengths vary by up to "
                   f"{info['length_dev_m'] * 100:.1f} cm; the BVH has fixed bones, so joints are up to "
