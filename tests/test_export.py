@@ -354,3 +354,25 @@ def test_cli_help_lists_export():
     r = subprocess.run([sys.executable, "-m", "dancegen", "export", "--help"], capture_output=True, text=True,
                        cwd=HERE.parent)
     assert r.returncode == 0 and "openpose-json" in r.stdout and "--units" in r.stdout
+
+
+def test_openpose_writer_in_a_shared_folder_and_the_working_folder(tmp_path, monkeypatch):
+    """``dancegen extract --openpose-json DIR`` writes into a folder that may hold other videos'
+    frames: only this prefix's frames are replaced; "." works and is never renamed away."""
+    from dancegen.data.openpose import list_frames, write_openpose_frames
+
+    kp = np.random.default_rng(0).uniform(0, 500, (6, 18, 2)).astype(np.float32)
+    conf = np.ones((6, 18), np.float32)
+    shared = tmp_path / "json"
+    write_openpose_frames(kp, conf, shared, name="a")
+    write_openpose_frames(kp[:4], conf[:4], shared, name="b")
+    with pytest.raises(DataError, match="b_000000000000_keypoints.json: exists"):
+        write_openpose_frames(kp[:2], conf[:2], shared, name="b")
+    write_openpose_frames(kp[:2], conf[:2], shared, name="b", overwrite=True)
+    names = sorted(p.name for p in shared.iterdir())
+    assert names == [f"a_{t:012d}_keypoints.json" for t in range(6)] + [f"b_{t:012d}_keypoints.json" for t in range(2)]
+    monkeypatch.chdir(shared)
+    d = Dance(keypoints=kp, fps=25, name="c")
+    export(d, "openpose-json", ".", force=True)
+    assert Path.cwd() == shared and len(list_frames(".")) == 6 and sorted(shared.glob("c_*")) != []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".tmp_", ".old_"))]
