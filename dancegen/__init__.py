@@ -17,4 +17,8 @@ def generate(music, **kwargs):
     return _generate(music, **kwargs)
 
 
-__all__ = ["Dance", "DanceGenError", "generate", "__version__"]
+# ``dancegen.export`` is the export package, and calling it exports:
+# ``dancegen.export(dance_or_path, "bvh", "out.bvh", force=False)`` (see dancegen.export.export).
+from . import export  # noqa: E402  (light: the writers import numpy/scipy when called)
+
+__all__ = ["Dance", "DanceGenError", "export", "generate", "__version__"]

@@ -21,13 +21,14 @@ COMMAND_MODULES = (
     "dancegen.feedback.commands",   # check, repair
     "dancegen.metrics.commands",    # evaluate, report
     "dancegen.app.commands",        # serve
+    "dancegen.export.commands",     # export
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dancegen",
-        description="Turn music into a dance: generate, train, evaluate, extract poses, check, render.",
+        description="Turn music into a dance: generate, train, evaluate, extract poses, check, render, export.",
     )
     p.add_argument("--version", action="version", version=f"dancegen {__version__}")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
