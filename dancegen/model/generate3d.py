@@ -165,7 +165,7 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     from ..audio.io import audio_duration
     from ..camera import CameraConfig, film
     from ..dance import Dance
-    from .generate import _resample, auto_genre, keep_on_canvas
+    from .generate import _resample, keep_on_canvas, pick_genre
 
     opts = opts or Generate3DOptions()
     tm = opts.timings
@@ -187,7 +187,11 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     fs = music_features(music, fcfg, start=opts.start, duration=duration)
     feats = FeatureStats.from_dict(bundle.feature_stats).apply(fs.values)
     tm["features_s"] = time.perf_counter() - t1
-    genre = opts.genre if opts.genre not in (None, "auto") else auto_genre(fs.tempo, bundle.genres)
+    genre_auto = None
+    if opts.genre in (None, "auto"):
+        genre, genre_auto = pick_genre(music, opts.start, duration, fs.tempo, bundle.genres)
+    else:
+        genre = opts.genre
     if genre not in bundle.genres:
         raise ConfigError(f"--genre {genre!r}: this model knows {', '.join(bundle.genres)} (or auto)")
     t2 = time.perf_counter()
@@ -197,6 +201,8 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     meta = {"model": bundle.info.get("name", "default3d"), "genre_source": "auto" if opts.genre in (None, "auto") else "user",
             "tempo": float(fs.tempo), "feedback": bool(opts.feedback), "seed": int(opts.seed),
             "temperature": float(opts.temperature), "hgr3d": counts}
+    if genre_auto is not None:
+        meta["genre_auto"] = genre_auto
     fps = bundle.fps
     if opts.beat_lock and len(fs.beats) >= 2:
         from ..data.retime import retime_to_beats

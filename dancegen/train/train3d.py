@@ -54,6 +54,8 @@ class Train3DConfig:
     seed: int = 0
     ckpt_every: int = 100
     threads: int = 0
+    max_steps: int = 0            # 0: no limit (tests and smoke runs set it)
+    limit_takes: int = 0          # 0: every take of the split (tests use a few)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -82,9 +84,14 @@ def build_dataset(cfg: Train3DConfig, progress=True):
     from ..data.motion3d_data import attach_features, load_takes
     from ..model import motion3d
 
-    takes = load_takes(cfg.data, split=cfg.split, progress=progress)
+    from ..data.dwm import DEFAULT_EXCLUDE, list_sequences
+
+    names = [n for n in list_sequences(cfg.data, cfg.split) if n not in DEFAULT_EXCLUDE]
+    if cfg.limit_takes:
+        names = names[:cfg.limit_takes]
+    takes = load_takes(cfg.data, names=names, progress=progress)
     extra = []
-    if cfg.motion_only and Path(cfg.motion_only).is_dir():
+    if cfg.motion_only and Path(cfg.motion_only).is_dir() and not cfg.limit_takes:
         extra = load_takes(cfg.motion_only, split=None, retime=False, progress=progress)
     ref = b3.reference_lengths([t["joints"] for t in takes + extra])
     fcfg = FeatureConfig(fps=25.0, kind=cfg.feature_kind)
@@ -201,6 +208,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
         first = state["step"] - ep * steps_per_epoch  # resume inside an epoch
         for b in range(max(0, first), steps_per_epoch):
             gen = torch.Generator().manual_seed(cfg.seed * 7919 + state["step"])
+            torch.manual_seed(cfg.seed * 104729 + state["step"])   # dropout: the same after a resume
             items = [wins[i] for i in order[b * cfg.batch_size:(b + 1) * cfg.batch_size]]
             x, f, g = _batch(clips, items, cfg.window)
             seed, target = x[:, 0], x[:, 1:]
@@ -236,7 +244,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             losses.append(float(loss1.detach()))
             if state["step"] % cfg.ckpt_every == 0:
                 save()
-            if base_elapsed + time.time() - seg_start > budget:
+            if base_elapsed + time.time() - seg_start > budget or (cfg.max_steps and state["step"] >= cfg.max_steps):
                 done = True
                 break
         if not done:
