@@ -15,8 +15,8 @@ from dancegen.train.train3d import Train3DConfig, train
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
-def _cfg(dwm_dir, out, steps):
-    return Train3DConfig(data=str(dwm_dir), motion_only=None, out=str(out), limit_takes=2, window=24, stride=24,
+def _cfg(dwm_dir, out, steps, stop=0):
+    return Train3DConfig(stop_at_step=stop, data=str(dwm_dir), motion_only=None, out=str(out), limit_takes=2, window=24, stride=24,
                          batch_size=4, max_steps=steps, max_minutes=5, enc_hidden=16, dec_hidden=32, n_mix=2,
                          ckpt_every=2, sampling_ramp_epochs=0, threads=1)
 
@@ -34,7 +34,7 @@ def test_short_run_exports_a_model_that_dances(dwm_dir, tmp_path):
 
 def test_resumed_run_equals_uninterrupted_run(dwm_dir, tmp_path):
     through = train(_cfg(dwm_dir, tmp_path / "a", 6), progress=False)
-    train(_cfg(dwm_dir, tmp_path / "b", 3), progress=False)
+    assert train(_cfg(dwm_dir, tmp_path / "b", 6, stop=3), progress=False) is None   # "killed" after step 3
     saved = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
     assert json.loads(saved["state"])["step"] == 3
     resumed = train(_cfg(dwm_dir, tmp_path / "b", 6), progress=False)

@@ -129,16 +129,21 @@ class Seq2Seq3D(nn.Module):
 
     # ------------------------------------------------------------------ one frame (generation)
     def step(self, mem: dict, t: int, prev: torch.Tensor, state, genre_e: torch.Tensor):
-        """One frame: ``prev (B, D)`` -> ``(logit (B,K), mu (B,K,D), log_std (B,K,D)), new state``."""
-        st1, st2 = state
-        s, st1 = self.lstm1(self.inp(torch.cat([prev, genre_e], -1))[:, None], st1)
+        """One frame: ``prev (B, D)`` -> ``(logit (B,K), mu (B,K,D), log_std (B,K,D)), new state``.
+        The LSTMs run as cells on their own weights (a one-step ``nn.LSTM`` call costs several
+        times more); ``state`` is in the ``(1, B, H)`` layout of :meth:`start`."""
+        (h1, c1), (h2, c2) = state
+        l1, l2 = self.lstm1, self.lstm2
+        h1, c1 = torch.lstm_cell(self.inp(torch.cat([prev, genre_e], -1)), (h1[0], c1[0]),
+                                 l1.weight_ih_l0, l1.weight_hh_l0, l1.bias_ih_l0, l1.bias_hh_l0)
         if self.attn is None:
             c = mem["global"]
         else:
             n = 2 * self.cfg.window + 1
-            c, _ = self.attn(s[:, 0], mem["keys"][:, t:t + n], mem["values"][:, t:t + n], mem["valid"][:, t:t + n])
-        y2, st2 = self.lstm2(torch.cat([s[:, 0], c], -1)[:, None], st2)
-        return self._head(y2[:, 0], c), (st1, st2)
+            c, _ = self.attn(h1, mem["keys"][:, t:t + n], mem["values"][:, t:t + n], mem["valid"][:, t:t + n])
+        h2, c2 = torch.lstm_cell(torch.cat([h1, c], -1), (h2[0], c2[0]),
+                                 l2.weight_ih_l0, l2.weight_hh_l0, l2.bias_ih_l0, l2.bias_hh_l0)
+        return self._head(h2, c), ((h1[None], c1[None]), (h2[None], c2[None]))
 
 
 def mdn_nll(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -56,6 +56,7 @@ class Train3DConfig:
     threads: int = 0
     max_steps: int = 0            # 0: no limit (tests and smoke runs set it)
     limit_takes: int = 0          # 0: every take of the split (tests use a few)
+    stop_at_step: int = 0         # tests: stop like an interruption right after this step's checkpoint
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -214,7 +215,10 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             seed, target = x[:, 0], x[:, 1:]
             prev = x[:, :-1]
             noisy = prev + cfg.input_noise * torch.randn(prev.shape, generator=gen)
-            frac = (base_elapsed + time.time() - seg_start) / budget
+            # learning rate: exponential decay over the run, by time for a time budget (the recipe),
+            # by step when max_steps is set (then a resumed run is bit-identical to one that ran through)
+            frac = (state["step"] / cfg.max_steps if cfg.max_steps
+                    else (base_elapsed + time.time() - seg_start) / budget)
             lr = cfg.lr * (cfg.lr_final / cfg.lr) ** min(1.0, frac)
             for pg in opt.param_groups:
                 pg["lr"] = lr
@@ -242,8 +246,10 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             opt.step()
             state["step"] += 1
             losses.append(float(loss1.detach()))
-            if state["step"] % cfg.ckpt_every == 0:
+            if state["step"] % cfg.ckpt_every == 0 or state["step"] == cfg.stop_at_step:
                 save()
+            if cfg.stop_at_step and state["step"] == cfg.stop_at_step:
+                return None
             if base_elapsed + time.time() - seg_start > budget or (cfg.max_steps and state["step"] >= cfg.max_steps):
                 done = True
                 break
