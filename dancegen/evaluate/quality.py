@@ -96,6 +96,19 @@ def _mean(rows: list[dict]) -> dict:
     return {k: float(np.mean([r[k] for r in rows])) for k in keys}
 
 
+def _filmed_real(c):
+    """A real clip filmed like a 3D model's dance: body3d joints on the clip's own bone lengths,
+    the default camera (front)."""
+    from .. import body3d as b3
+    from ..camera import film
+    from ..dance import Dance
+
+    j = b3.from_dwm23(c.joints3d)
+    kp, _ = film(j, c.fps, canvas=c.canvas)
+    return Dance(keypoints=kp, fps=c.fps, canvas=c.canvas, music=c.music, offset=c.offset, genre=c.genre,
+                 name=c.name, joints3d=j, joint3d_names=b3.JOINTS3D)
+
+
 def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: bool = True, seed: int = 0,
              progress: bool = True, classifier=None, max_seconds: float | None = None) -> dict:
     """Evaluate a generator. ``model``: model file (None: the bundled one); ``data_dir``: Dance with
@@ -105,11 +118,20 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
     from ..audio.beats import beats_for_file
     from ..data.dwm import load_dwm
     from ..metrics import GenreClassifier, genre_accuracy
-    from ..model.bundle import ModelBundle
     from ..model.generate import GenerateOptions, generate_dance
+    from ..model.generate3d import Generate3DOptions, generate_dance3d, load_generator
 
-    bundle = ModelBundle.load(model)
-    ref_px = bundle.ref_lengths * bundle.body_scale
+    bundle = load_generator(model)
+    is3d = getattr(bundle, "is_3d", False)
+    # 2D bone reference in pixels: the 2D model's own; for a 3D model the projection's foreshortening
+    # makes a per-dance reference (99th percentile) the fair one
+    ref_px = None if is3d else bundle.ref_lengths * bundle.body_scale
+
+    def run(path, **kw):
+        """Generate with either generator; returns ``(dance, timings)``."""
+        opts = (Generate3DOptions if is3d else GenerateOptions)(**kw)
+        d = (generate_dance3d if is3d else generate_dance)(path, bundle, opts)
+        return d, opts.timings
     result = {"model": str(model or "bundled default"), "feedback": feedback, "seed": seed}
     beat_cache: dict = {}
 
@@ -121,6 +143,8 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
     gen_val, real_val = [], []
     if data_dir:
         clips = load_dwm(data_dir, split=split, progress=False)
+        if is3d:
+            clips = [_filmed_real(c) for c in clips]
         rows = {"generated": [], "ground_truth": [], "wrong_song": []}
         per_take = []
         ms = []
@@ -131,10 +155,9 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
             it = tqdm(clips, desc=f"evaluate {split}", unit="take", file=sys.stderr)
         for i, c in enumerate(it):
             dur = c.duration if max_seconds is None else min(c.duration, max_seconds)
-            opts = GenerateOptions(start=c.offset, duration=dur, seed=seed, genre=c.genre, feedback=feedback,
-                                   progress=False)
-            g = generate_dance(c.music, bundle, opts)
-            ms.append(opts.timings.get("ms_per_frame", float("nan")))
+            g, tm = run(c.music, start=c.offset, duration=dur, seed=seed, genre=c.genre, feedback=feedback,
+                        progress=False)
+            ms.append(tm.get("ms_per_frame", float("nan")))
             gt = c.keypoints[: g.n_frames]
             from ..dance import Dance
 
@@ -168,7 +191,10 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
         clf = classifier
         if clf is None:
             t0 = time.time()
-            clf = GenreClassifier().fit(load_dwm(data_dir, split="train", progress=False))
+            train_clips = load_dwm(data_dir, split="train", progress=False)
+            if is3d:
+                train_clips = [_filmed_real(c) for c in train_clips]
+            clf = GenreClassifier().fit(train_clips)
             result["val"]["classifier_fit_s"] = round(time.time() - t0, 1)
         result["val"]["genre_accuracy"] = {"generated": genre_accuracy(clf, gen_val),
                                            "ground_truth": genre_accuracy(clf, real_val)}
@@ -176,8 +202,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
         songs = []
         gens = []
         for path in music:
-            opts = GenerateOptions(seed=seed, feedback=feedback, progress=progress)
-            g = generate_dance(path, bundle, opts)
+            g, tm = run(path, seed=seed, feedback=feedback, progress=progress)
             gens.append(g)
             r = dance_metrics(g.keypoints, g.fps, g.offset, music_beats(str(path)), g.canvas, ref_px)
             if real_val:
@@ -185,7 +210,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
                 r["speed_window_min"], r["speed_window_max"] = float(w.min()), float(w.max())
             r.update({"song": Path(path).parent.name if Path(path).stem == "song" else Path(path).stem,
                       "seconds": round(g.duration, 1), "genre": g.genre, "tempo": g.meta.get("tempo"),
-                      "ms_per_frame": opts.timings.get("ms_per_frame")})
+                      "ms_per_frame": tm.get("ms_per_frame")})
             songs.append(r)
         result["unseen"] = {"songs": songs, "mean": _mean(songs)}
         if real_val:
