@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from dancegen.errors import PoseError
+from dancegen.data.openpose import write_openpose_frames
+from dancegen.errors import DataError, PoseError
 from dancegen.pose.estimator import (
-    PoseEstimator, extract, landmarks_to_openpose, list_images, openpose_json_name, write_openpose_json,
+    PoseEstimator, extract, landmarks_to_openpose, list_images, openpose_json_name,
 )
 from dancegen.skeleton import JOINT_INDEX, from_blazepose33
 from pose_helpers import (
@@ -196,7 +197,7 @@ def test_openpose_json_round_trip(tmp_path, astronaut_pose):
     kp = np.stack([kp0, np.zeros_like(kp0), kp0 + 5])
     conf = np.stack([conf0, np.zeros_like(conf0), conf0])
     conf[2, 4] = 0.0                                    # one joint lost in frame 2
-    paths = write_openpose_json(kp, conf, tmp_path / "json", name="clip")
+    paths = write_openpose_frames(kp, conf, tmp_path / "json", name="clip")
     assert [p.name for p in paths] == [f"clip_{t:012d}_keypoints.json" for t in range(3)]
     frames = [json.loads(p.read_text()) for p in paths]
     assert all(f["version"] == 1.3 for f in frames)
@@ -209,16 +210,16 @@ def test_openpose_json_round_trip(tmp_path, astronaut_pose):
         np.testing.assert_allclose(arr[:, :2], expect_xy, atol=1e-3)
         np.testing.assert_allclose(arr[:, 2], conf[t], atol=1e-3)
     assert frames[2]["people"][0]["pose_keypoints_2d"][12:15] == [0.0, 0.0, 0.0]
-    with pytest.raises(PoseError, match="exists"):
-        write_openpose_json(kp, conf, tmp_path / "json", name="clip")
-    write_openpose_json(kp[:1], conf[:1], tmp_path / "json", name="clip", overwrite=True)
+    with pytest.raises(DataError, match="exists"):
+        write_openpose_frames(kp, conf, tmp_path / "json", name="clip")
+    write_openpose_frames(kp[:1], conf[:1], tmp_path / "json", name="clip", overwrite=True)
 
 
 def test_openpose_json_several_people(tmp_path, astronaut_pose):
     kp0, conf0 = astronaut_pose
     kp = np.stack([np.stack([kp0, kp0 + 100])] * 2)     # (T=2, P=2, 18, 2)
     conf = np.stack([np.stack([conf0, conf0]), np.stack([np.zeros(18), conf0])])
-    paths = write_openpose_json(kp, conf, tmp_path, name="seq", person_ids=[3, 7])
+    paths = write_openpose_frames(kp, conf, tmp_path, name="seq", person_ids=[3, 7])
     f0, f1 = (json.loads(p.read_text()) for p in paths)
     assert [p["person_id"] for p in f0["people"]] == [[3], [7]]
     assert [p["person_id"] for p in f1["people"]] == [[7]]
@@ -251,7 +252,7 @@ def test_openpose_json_reads_back_with_the_openpose_data_source(tmp_path, astron
     kp0, conf0 = astronaut_pose
     kp = np.stack([kp0, np.zeros_like(kp0), kp0 + (40, 10)])
     conf = np.stack([conf0, np.zeros_like(conf0), conf0])
-    write_openpose_json(kp, conf, tmp_path, name="astro")
+    write_openpose_frames(kp, conf, tmp_path, name="astro")
     d = load_openpose(tmp_path, fps=25, canvas=(512, 512))
     assert d.n_frames == 3 and d.meta["missing_frames"] == 1
     seen = conf0 > 0

@@ -112,27 +112,144 @@ def _interpolate_missing(xy: np.ndarray, canvas) -> np.ndarray:
     return out
 
 
-def write_openpose_json(dance, folder, overwrite: bool = False) -> list[Path]:
-    """Write one OpenPose JSON (COCO-18, version 1.3) per frame of ``dance`` into ``folder`` as
-    ``<name>_<frame:012d>_keypoints.json``; confidence from ``dance.confidence`` or 1. Refuses to
-    overwrite existing files unless ``overwrite``. Returns the paths written."""
+# ----------------------------------------------------------------------------------- the writer
+_FRAME_RE = r"_\d{12}_keypoints\.json"
+
+
+def openpose_json_name(name: str, frame: int) -> str:
+    """OpenPose's per-frame file name: ``<name>_<frame, 12 digits>_keypoints.json``."""
+    return f"{name}_{int(frame):012d}_keypoints.json"
+
+
+def _num(v: np.float32) -> float:
+    # the shortest decimal that reads back as the same float32 (so a read is exact)
+    return float(str(v))
+
+
+def openpose_frame_dict(kp: np.ndarray, conf: np.ndarray, person_ids=None) -> dict:
+    """One frame in OpenPose's JSON layout (version 1.3).
+
+    Parameters
+    ----------
+    kp : (P, 18, 2) pixels (P people) or (18, 2) for one person.
+    conf : (P, 18) or (18,) confidence in [0, 1].
+    person_ids : optional P integers (OpenPose writes -1 when it does not track).
+
+    Returns
+    -------
+    ``{"version": 1.3, "people": [{"person_id": [id], "pose_keypoints_2d": [x, y, c] * 18,
+    "face_keypoints_2d": [], "hand_left_keypoints_2d": [], ...}]}``. A person whose confidence is
+    zero everywhere (not detected) is left out; a joint with zero (or NaN) confidence is written as
+    ``0, 0, 0`` as OpenPose does. Values are the float32 values, written with the fewest digits
+    that read back exactly.
+    """
+    kp = np.asarray(kp, dtype=np.float32)
+    conf = np.asarray(conf, dtype=np.float32)
+    if kp.ndim == 2:
+        kp, conf = kp[None], conf[None]
+    if kp.shape[1:] != (18, 2) or conf.shape != kp.shape[:2]:
+        raise ValueError(f"kp must be (P, 18, 2) with conf (P, 18); got {kp.shape} and {conf.shape}")
+    people = []
+    for p in range(kp.shape[0]):
+        c = np.nan_to_num(conf[p], nan=0.0)
+        if not (c > 0).any():
+            continue
+        xy = np.where((c > 0)[:, None] & np.isfinite(kp[p]), kp[p], np.float32(0))
+        c = np.where(c > 0, np.clip(c, 0, 1), np.float32(0))
+        flat = np.concatenate([xy, c[:, None]], axis=1).reshape(-1)
+        pid = -1 if person_ids is None else int(person_ids[p])
+        people.append({
+            "person_id": [pid],
+            "pose_keypoints_2d": [_num(v) for v in flat],
+            "face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [],
+            "pose_keypoints_3d": [], "face_keypoints_3d": [], "hand_left_keypoints_3d": [],
+            "hand_right_keypoints_3d": [],
+        })
+    return {"version": 1.3, "people": people}
+
+
+def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str = "frame",
+                          person_ids=None, overwrite: bool = False, exclusive: bool = False) -> list[Path]:
+    """Write keypoints as an OpenPose output folder: one ``<name>_<t:012d>_keypoints.json`` per
+    frame (:func:`openpose_frame_dict`). The one OpenPose JSON writer of dancegen; read back by
+    :func:`load_openpose`.
+
+    Parameters
+    ----------
+    kp : (T, 18, 2) pixels for one person, or (T, P, 18, 2) for P people.
+    conf : (T, 18) or (T, P, 18) confidence; frames where a person's confidence is all zero list
+        no entry for them (an empty ``people`` list when nobody is there).
+    folder : output folder, created if needed.
+    name : file name prefix (OpenPose uses the video's name).
+    person_ids : P integers written as ``person_id`` (default -1, OpenPose's "not tracked").
+    overwrite : replace this prefix's frames already in ``folder`` (stale frames of the prefix
+        beyond the new length are removed); otherwise DataError when any is there.
+    exclusive : ``folder`` is this sequence's alone: it must be absent, empty, or (with
+        ``overwrite``) hold only ``*_keypoints.json`` files, and it is replaced as a whole.
+
+    Nothing is half-written: the frames are staged in a temporary folder next to ``folder`` and
+    renamed into place (the whole folder at once when it is new or replaced). Returns the T paths.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    kp = np.asarray(kp)
+    conf = np.asarray(conf)
+    if kp.ndim == 3:
+        kp, conf = kp[:, None], conf[:, None]
+    if kp.ndim != 4 or kp.shape[2:] != (18, 2) or conf.shape != kp.shape[:3]:
+        raise ValueError(f"kp must be (T, 18, 2) or (T, P, 18, 2) with matching conf; "
+                         f"got {kp.shape} and {conf.shape}")
+    if not re.fullmatch(r"[\w.\-]+", name):
+        raise DataError(f"OpenPose JSON name prefix {name!r} must be letters, digits, '_', '-' or '.'")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder}: exists and is not a folder; choose another output folder")
+    present = sorted(folder.iterdir()) if folder.is_dir() else []
+    mine = [p for p in present if re.fullmatch(re.escape(name) + _FRAME_RE, p.name)]
+    if exclusive and present:
+        if not overwrite:
+            raise DataError(f"{folder}: exists and is not empty; pass --force (overwrite=True) to replace it")
+        other = [p for p in present if not (p.is_file() and p.name.endswith("_keypoints.json"))]
+        if other:
+            raise DataError(f"{folder}: holds other files than OpenPose JSON frames ({other[0].name}); "
+                            "refusing to replace it: choose a new or empty folder")
+    elif mine and not overwrite:
+        raise DataError(f"{mine[0]}: exists; pass --force (overwrite=True) to replace it")
+    names = [openpose_json_name(name, t) for t in range(kp.shape[0])]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".tmp_{folder.name}_", dir=folder.parent))
+    try:
+        for t, n in enumerate(names):
+            with open(stage / n, "w", encoding="utf-8") as f:
+                json.dump(openpose_frame_dict(kp[t], conf[t], person_ids), f)
+        os.chmod(stage, 0o755)
+        if not folder.exists():
+            os.rename(stage, folder)
+        elif exclusive or len(mine) == len(present):     # nothing of anyone else's: swap the folders
+            old = Path(tempfile.mkdtemp(prefix=f".old_{folder.name}_", dir=folder.parent))
+            os.rename(folder, old / "x")
+            os.rename(stage, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:                                            # a shared folder: each file lands whole
+            for n in names:
+                os.replace(stage / n, folder / n)
+            keep = set(names)
+            for p in mine:
+                if p.name not in keep:
+                    p.unlink()
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    return [folder / n for n in names]
+
+
+def write_openpose_json(dance, folder, overwrite: bool = False, exclusive: bool = False) -> list[Path]:
+    """Write ``dance`` as OpenPose JSON (COCO-18, version 1.3), one
+    ``<name>_<frame:012d>_keypoints.json`` per frame, with :func:`write_openpose_frames`;
+    confidence from ``dance.confidence`` or 1. Returns the paths written."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", dance.name or "dance")
-    paths = [folder / f"{stem}_{t:012d}_keypoints.json" for t in range(dance.n_frames)]
-    if not overwrite:
-        exist = [p for p in paths if p.exists()]
-        if exist:
-            raise DataError(f"{exist[0]}: exists; pass overwrite=True (or --force) to replace it")
     conf = dance.confidence if dance.confidence is not None else np.ones(dance.keypoints.shape[:2], np.float32)
-    for t, p in enumerate(paths):
-        k = np.concatenate([dance.keypoints[t].astype(np.float64), conf[t, :, None].astype(np.float64)], axis=1)
-        k[~np.isfinite(k).all(axis=1)] = 0.0
-        flat = [round(float(v), 3) for v in k.ravel()]
-        doc = {"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d": flat,
-                                           "face_keypoints_2d": [], "hand_left_keypoints_2d": [],
-                                           "hand_right_keypoints_2d": [], "pose_keypoints_3d": [],
-                                           "face_keypoints_3d": [], "hand_left_keypoints_3d": [],
-                                           "hand_right_keypoints_3d": []}]}
-        p.write_text(json.dumps(doc))
-    return paths
+    return write_openpose_frames(dance.keypoints, conf, folder, name=stem, overwrite=overwrite,
+                                 exclusive=exclusive)

@@ -62,14 +62,6 @@ def _check_json_free(folder, prefix: str, force: bool) -> None:
             raise PoseError(f"{old[0]}: exists; pass --force to overwrite")
 
 
-def _remove_old_json(folder, prefix: str) -> None:
-    """With --force: drop this prefix's old frame files so a shorter rerun leaves no stale frames."""
-    folder = Path(folder)
-    if folder.is_dir():
-        for f in folder.glob(f"{prefix}_*_keypoints.json"):
-            f.unlink()
-
-
 def run_extract(args: argparse.Namespace) -> int:
     from ..errors import ConfigError, PoseError
 
@@ -80,7 +72,7 @@ def run_extract(args: argparse.Namespace) -> int:
         raise ConfigError(f"--fps must be positive, got {args.fps}")
     if args.dancetrack:
         from .dancetrack import extract_dancetrack, read_seqinfo
-        from .estimator import write_openpose_json
+        from ..data.openpose import write_openpose_frames
 
         if out.exists() and not out.is_dir():
             raise PoseError(f"{out}: exists and is not a folder; with --dancetrack, -o is an output folder")
@@ -108,15 +100,15 @@ def run_extract(args: argparse.Namespace) -> int:
             ids = sorted(dances)
             kp = np.stack([dances[i].keypoints for i in ids], axis=1)
             conf = np.stack([dances[i].confidence for i in ids], axis=1)
-            _remove_old_json(args.openpose_json, prefix)
-            write_openpose_json(kp, conf, args.openpose_json, name=prefix, person_ids=ids,
-                                overwrite=True)
+            write_openpose_frames(kp, conf, args.openpose_json, name=prefix, person_ids=ids,
+                                  overwrite=True)
         for tid, d in sorted(dances.items()):
             print(f"id {tid}: {d.n_frames} frames at {d.fps:g} fps, box in {d.meta['frames_present']}, "
                   f"pose in {d.meta['frames_detected']} -> {out / (d.name + '.npz')}")
         return 0
 
-    from .estimator import extract, write_openpose_json
+    from ..data.openpose import write_openpose_frames
+    from .estimator import extract
 
     if out.suffix.lower() != ".npz":
         raise PoseError(f"{out}: the output must be a .npz file")
@@ -126,9 +118,8 @@ def run_extract(args: argparse.Namespace) -> int:
     dance = extract(src, fps=args.fps, progress=progress)
     dance.save(out, overwrite=True)
     if args.openpose_json:
-        _remove_old_json(args.openpose_json, prefix)
-        write_openpose_json(dance.keypoints, dance.confidence, args.openpose_json,
-                            name=prefix, overwrite=True)
+        write_openpose_frames(dance.keypoints, dance.confidence, args.openpose_json,
+                              name=prefix, overwrite=True)
     m = dance.meta
     if m["mode"] == "video" and m["frames_reported"] and m["frames"] < m["frames_reported"] - 1:
         print(f"dancegen extract: warning: {src}: decoded {m['frames']} of the {m['frames_reported']} "

@@ -32,7 +32,6 @@ Example
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
@@ -485,88 +484,5 @@ def extract(path: str | os.PathLike, *, fps: float | None = None, progress: bool
 
 
 # ----------------------------------------------------------------------------------- OpenPose JSON
-def openpose_json_name(name: str, frame: int) -> str:
-    """OpenPose's per-frame file name: ``<name>_<frame, 12 digits>_keypoints.json``."""
-    return f"{name}_{int(frame):012d}_keypoints.json"
-
-
-def openpose_frame_dict(kp: np.ndarray, conf: np.ndarray, person_ids=None) -> dict:
-    """One frame in OpenPose's JSON layout (version 1.3).
-
-    Parameters
-    ----------
-    kp : (P, 18, 2) pixels (P people) or (18, 2) for one person.
-    conf : (P, 18) or (18,) confidence in [0, 1].
-    person_ids : optional P integers (OpenPose writes -1 when it does not track).
-
-    Returns
-    -------
-    ``{"version": 1.3, "people": [{"person_id": [id], "pose_keypoints_2d": [x, y, c] * 18,
-    "face_keypoints_2d": [], "hand_left_keypoints_2d": [], ...}]}``. A person whose confidence is
-    zero everywhere (not detected) is left out; a joint with zero (or NaN) confidence is written as
-    ``0, 0, 0`` as OpenPose does.
-    """
-    kp = np.asarray(kp, dtype=np.float64)
-    conf = np.asarray(conf, dtype=np.float64)
-    if kp.ndim == 2:
-        kp, conf = kp[None], conf[None]
-    if kp.shape[1:] != (J, 2) or conf.shape != kp.shape[:2]:
-        raise ValueError(f"kp must be (P, {J}, 2) with conf (P, {J}); got {kp.shape} and {conf.shape}")
-    people = []
-    for p in range(kp.shape[0]):
-        c = np.nan_to_num(conf[p], nan=0.0)
-        if not (c > 0).any():
-            continue
-        xy = np.where((c > 0)[:, None] & np.isfinite(kp[p]), kp[p], 0.0)
-        c = np.where(c > 0, np.clip(c, 0, 1), 0.0)
-        flat = np.concatenate([xy, c[:, None]], axis=1).reshape(-1)
-        pid = -1 if person_ids is None else int(person_ids[p])
-        people.append({
-            "person_id": [pid],
-            "pose_keypoints_2d": [round(float(v), 3) for v in flat],
-            "face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": [],
-            "pose_keypoints_3d": [], "face_keypoints_3d": [], "hand_left_keypoints_3d": [],
-            "hand_right_keypoints_3d": [],
-        })
-    return {"version": 1.3, "people": people}
-
-
-def write_openpose_json(kp: np.ndarray, conf: np.ndarray, folder: str | os.PathLike, *,
-                        name: str = "frame", person_ids=None, overwrite: bool = False) -> list[Path]:
-    """Write keypoints as an OpenPose output folder: one ``<name>_<t:012d>_keypoints.json`` per frame.
-
-    Parameters
-    ----------
-    kp : (T, 18, 2) pixels for one person, or (T, P, 18, 2) for P people.
-    conf : (T, 18) or (T, P, 18) confidence; frames where a person's confidence is all zero list
-        no entry for them (an empty ``people`` list when nobody is there).
-    folder : output folder, created if needed.
-    name : file name prefix (OpenPose uses the video's name).
-    person_ids : P integers written as ``person_id`` (default -1, OpenPose's "not tracked").
-    overwrite : replace existing JSON files of the same names; otherwise :class:`PoseError`.
-
-    Returns the list of T paths written. Read back by :mod:`dancegen.data.openpose`
-    (``people[].pose_keypoints_2d``).
-    """
-    kp = np.asarray(kp)
-    conf = np.asarray(conf)
-    if kp.ndim == 3:
-        kp, conf = kp[:, None], conf[:, None]
-    if kp.ndim != 4 or kp.shape[2:] != (J, 2) or conf.shape != kp.shape[:3]:
-        raise ValueError(f"kp must be (T, {J}, 2) or (T, P, {J}, 2) with matching conf; "
-                         f"got {kp.shape} and {conf.shape}")
-    if not re.fullmatch(r"[\w.\-]+", name):
-        raise PoseError(f"OpenPose JSON name prefix {name!r} must be letters, digits, '_', '-' or '.'")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise PoseError(f"{folder}: exists and is not a folder; choose another --openpose-json path")
-    paths = [folder / openpose_json_name(name, t) for t in range(kp.shape[0])]
-    if not overwrite:
-        clash = next((p for p in paths if p.exists()), None)
-        if clash is not None:
-            raise PoseError(f"{clash}: exists; pass --force (overwrite=True) to replace it")
-    folder.mkdir(parents=True, exist_ok=True)
-    for t, p in enumerate(paths):
-        with open(p, "w", encoding="utf-8") as f:
-            json.dump(openpose_frame_dict(kp[t], conf[t], person_ids), f)
-    return paths
+# The OpenPose JSON writer lives with its reader in dancegen.data.openpose (one format, one pair).
+from ..data.openpose import openpose_frame_dict, openpose_json_name, write_openpose_frames  # noqa: E402,F401
