@@ -188,7 +188,8 @@ def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str
         ``overwrite``) hold only ``*_keypoints.json`` files, and it is replaced as a whole.
 
     Nothing is half-written: the frames are staged in a temporary folder next to ``folder`` and
-    renamed into place (the whole folder at once when it is new or replaced). Returns the T paths.
+    renamed into place: the whole folder at once when it is new (or, ``exclusive``, replaced),
+    else file by file. Returns the T paths.
     """
     import os
     import shutil
@@ -203,20 +204,21 @@ def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str
                          f"got {kp.shape} and {conf.shape}")
     if not re.fullmatch(r"[\w.\-]+", name):
         raise DataError(f"OpenPose JSON name prefix {name!r} must be letters, digits, '_', '-' or '.'")
-    folder = Path(folder)
+    shown = Path(folder)
+    folder = shown.resolve()                  # "." and "frames/" get a real name and parent
     if folder.exists() and not folder.is_dir():
-        raise DataError(f"{folder}: exists and is not a folder; choose another output folder")
+        raise DataError(f"{shown}: exists and is not a folder; choose another output folder")
     present = sorted(folder.iterdir()) if folder.is_dir() else []
     mine = [p for p in present if re.fullmatch(re.escape(name) + _FRAME_RE, p.name)]
     if exclusive and present:
         if not overwrite:
-            raise DataError(f"{folder}: exists and is not empty; pass --force (overwrite=True) to replace it")
+            raise DataError(f"{shown}: exists and is not empty; pass --force (overwrite=True) to replace it")
         other = [p for p in present if not (p.is_file() and p.name.endswith("_keypoints.json"))]
         if other:
-            raise DataError(f"{folder}: holds other files than OpenPose JSON frames ({other[0].name}); "
+            raise DataError(f"{shown}: holds other files than OpenPose JSON frames ({other[0].name}); "
                             "refusing to replace it: choose a new or empty folder")
     elif mine and not overwrite:
-        raise DataError(f"{mine[0]}: exists; pass --force (overwrite=True) to replace it")
+        raise DataError(f"{shown / mine[0].name}: exists; pass --force (overwrite=True) to replace it")
     names = [openpose_json_name(name, t) for t in range(kp.shape[0])]
     folder.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".tmp_{folder.name}_", dir=folder.parent))
@@ -227,22 +229,23 @@ def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str
         os.chmod(stage, 0o755)
         if not folder.exists():
             os.rename(stage, folder)
-        elif exclusive or len(mine) == len(present):     # nothing of anyone else's: swap the folders
+        elif exclusive and present and folder != Path.cwd().resolve():   # our own old frames: swap folders
             old = Path(tempfile.mkdtemp(prefix=f".old_{folder.name}_", dir=folder.parent))
             os.rename(folder, old / "x")
             os.rename(stage, folder)
             shutil.rmtree(old, ignore_errors=True)
-        else:                                            # a shared folder: each file lands whole
+        else:                                            # a shared or empty folder: each file lands whole
             for n in names:
                 os.replace(stage / n, folder / n)
             keep = set(names)
-            for p in mine:
+            stale = present if exclusive else mine       # exclusive: only frame files are there
+            for p in stale:
                 if p.name not in keep:
                     p.unlink()
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
-    return [folder / n for n in names]
+    return [shown / n for n in names]
 
 
 def write_openpose_json(dance, folder, overwrite: bool = False, exclusive: bool = False) -> list[Path]:
