@@ -40,15 +40,14 @@ def load(args):
 
 def measure(clips) -> None:
     """Clean statistics behind the default Limits."""
-    from dancegen.feedback.structure import (
-        DEFAULT_LIMITS, analyze, body_scale, bone_ratio, stance_symmetry,
-    )
+    from dancegen.feedback.structure import DEFAULT_LIMITS, analyze, bone_ratio, stance_symmetry
+    from dancegen.skeleton import body_scale
 
     rows, ratios, d_prev, d_past = [], [], [], []
     for c in clips:
         r = analyze(c.keypoints, c.fps)
         ratios.append(bone_ratio(c.keypoints, r.ref))
-        s = stance_symmetry(c.keypoints, body_scale(r.ref))
+        s = stance_symmetry(c.keypoints, body_scale(ref=r.ref))
         d_prev.append(s[:-1] - s[1:])
         d_past.append(np.array([np.median(s[t - 8:t]) - s[t] for t in range(8, len(s))]))
         rows.append((c.name, r.speed.max(), r.accel.max(), np.percentile(r.symmetry_drop, 99), np.median(s),
