@@ -11,16 +11,16 @@ from dancegen.audio.features import FeatureConfig
 from dancegen.cli import main
 from dancegen.dance import Dance
 from dancegen.model import posecode
-from dancegen.model.bundle import ModelBundle
+from dancegen.model.bundle import BundleMeta, ModelBundle
 from dancegen.model.generate import GenerateOptions, auto_genre, generate_dance, keep_on_canvas
 from dancegen.model.seq2seq import ModelConfig, Seq2SeqDance
 from dancegen.skeleton import bone_lengths
+from roundtrip import assert_same_fields
 
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
+def _tiny() -> ModelBundle:
     torch.manual_seed(0)
     fc = FeatureConfig(fps=25.0)
     F = fc.dim
@@ -31,8 +31,13 @@ def tiny_bundle(tmp_path_factory):
                     ref_lengths=ref, body_scale=180.0, canvas=(1920, 1080),
                     genres=["cha-cha", "rumba", "tango", "waltz"], seed_pose=np.zeros(36, np.float32),
                     seed_poses=posecode.clamp_bones(torch.randn(8, 36)).numpy())
+    return b
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    b.save(path)
+    _tiny().save(path)
     return path
 
 
@@ -49,6 +54,7 @@ def song(tmp_path_factory):
 def test_bundle_roundtrip(tiny_bundle):
     b = ModelBundle.load(tiny_bundle)
     assert b.fps == 25.0 and b.genres[0] == "cha-cha" and b.ref_lengths.shape == (17,)
+    assert_same_fields(_tiny(), b, BundleMeta)                 # every metadata field, by value and dtype
 
 
 @pytest.mark.parametrize("fps,duration", [(25.0, 4.0), (30.0, 3.33), (29.97, 5.0), (60.0, 1.01)])
