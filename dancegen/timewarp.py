@@ -112,7 +112,11 @@ def anchors_to_map(anchors: np.ndarray, n_out: int, rate_range=(0.8, 1.25)) -> n
 
 def bound_map(tmap: np.ndarray, rate_range=(0.8, 1.25)) -> np.ndarray:
     """Clip the local rate of a time map ``(T2,)`` to ``rate_range`` and re-integrate, keeping its
-    first and last values (the rescaling that keeps the end moves rates by a hair)."""
+    first and last values (the rescaling that keeps the end moves rates by a hair).
+
+    >>> np.round(bound_map(np.array([0.0, 1.0, 4.0, 5.0]), (0.5, 2.0)), 3)   # a rate-3 step, at most 2
+    array([0. , 1.5, 3.5, 5. ])
+    """
     tmap = np.asarray(tmap, dtype=np.float64)
     if tmap.size < 3:
         return tmap

@@ -165,3 +165,14 @@ def test_every_generated_pose_goes_through_the_feedback_before_it_is_fed_back(ti
     # the decoder's raw poses differ from step to step: its input was the pinned pose, not its own
     free = run_decoder(b, feats, 0, GenerateOptions(progress=False, noise=0.0), None)
     assert not np.allclose(np.stack(seen)[1:], free[1:], atol=1e-4)
+
+
+def test_the_song_is_decoded_once_per_generation(tiny_bundle, song, monkeypatch):
+    """Duration (from the header), features, beats and tempo come from one decode of the window."""
+    import dancegen.audio.io as aio
+
+    reads = []
+    real = aio._read_mono
+    monkeypatch.setattr(aio, "_read_mono", lambda *a, **k: reads.append(1) or real(*a, **k))
+    d = generate_dance(song, ModelBundle.load(tiny_bundle), GenerateOptions(duration=3, progress=False))
+    assert len(reads) == 1 and "beat_lock" in d.meta and d.meta["tempo"] > 0

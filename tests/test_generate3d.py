@@ -268,3 +268,13 @@ def test_camera_options_are_checked():
         CameraConfig(mode="drone")
     with pytest.raises(ConfigError, match="elevation"):
         CameraConfig(elevation=95)
+
+
+def test_the_song_is_decoded_once_per_3d_generation(tiny3d, song, monkeypatch):
+    import dancegen.audio.io as aio
+
+    reads = []
+    real = aio._read_mono
+    monkeypatch.setattr(aio, "_read_mono", lambda *a, **k: reads.append(1) or real(*a, **k))
+    d = generate_dance3d(song, load_generator(tiny3d), Generate3DOptions(duration=2, progress=False))
+    assert len(reads) == 1 and "beat_lock" in d.meta

@@ -42,7 +42,12 @@ def accent_time_map(n_frames: int, fps: float, beats, depth: float = 0.3, width:
     """Source frame position for every output frame, ``(n_frames,)`` float64, increasing.
 
     ``beats``: music beat times in seconds from frame 0. ``depth`` in [0, 1): the relative speed dip
-    on each beat; ``width``: the dip's Gaussian width in seconds."""
+    on each beat; ``width``: the dip's Gaussian width in seconds.
+
+    >>> tm = accent_time_map(101, 25.0, [1.0, 2.0, 3.0], depth=0.3)
+    >>> np.round(tm[[25, 50, 75]], 6)          # the beats (frames 25, 50, 75) are fixed points
+    array([25., 50., 75.])
+    """
     if not 0 <= depth < 1:
         raise ValueError(f"depth must be in [0, 1), got {depth}")
     t = np.arange(n_frames) / float(fps)
