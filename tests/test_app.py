@@ -19,7 +19,7 @@ from pathlib import Path
 import fastapi  # noqa: F401  (dependencies in pyproject.toml: missing is an error, never a skip)
 import numpy as np
 import pytest
-import uvicorn  # noqa: F401
+import uvicorn
 
 from browser import chrome, console_errors, missing, requested_urls, sample_after_a_tick, wait_for
 from conftest import REPO
@@ -39,8 +39,6 @@ class Server:
     """uvicorn running ``app`` on 127.0.0.1 in a thread."""
 
     def __init__(self, app):
-        import uvicorn
-
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = app
