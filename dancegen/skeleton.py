@@ -19,6 +19,8 @@ import layers (``[tool.importlinter]`` in pyproject.toml).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .errors import ConfigError, DataError
@@ -168,17 +170,24 @@ def is_tensor(x) -> bool:
     return type(x).__module__.split(".")[0] == "torch"
 
 
+@functools.lru_cache(maxsize=None)
+def _bone_index(bones: tuple) -> tuple:
+    parent = [a for a, _ in bones]
+    child = [b for _, b in bones]
+    return parent, child, np.array(parent), np.array(child)
+
+
 def bone_vectors(kp, bones=BONES):
     """Child minus parent of every bone: ``(..., J, D) -> (..., B, D)``, same units.
 
     ``bones`` are ``(parent, child)`` index pairs, by default the 17 OpenPose-18 :data:`BONES`
     (:data:`dancegen.body3d.BONES3D` for the 3D layout). ``kp`` is anything array-like, or a torch
     tensor (the result is then a tensor, and differentiable)."""
-    if not is_tensor(kp):
-        kp = np.asarray(kp)
-    parent = [a for a, _ in bones]
-    child = [b for _, b in bones]
-    return kp[..., child, :] - kp[..., parent, :]
+    parent, child, parent_a, child_a = _bone_index(tuple(bones))
+    if is_tensor(kp):
+        return kp[..., child, :] - kp[..., parent, :]
+    kp = np.asarray(kp)
+    return kp[..., child_a, :] - kp[..., parent_a, :]
 
 
 def bone_lengths(kp, bones=BONES, eps: float = 0.0):
@@ -193,7 +202,8 @@ def bone_lengths(kp, bones=BONES, eps: float = 0.0):
     5.0
     """
     v = bone_vectors(kp, bones)
-    return ((v * v).sum(-1) + eps) ** 0.5
+    sq = (v * v).sum(-1)
+    return (sq + eps if eps else sq) ** 0.5
 
 
 def body_scale(kp=None, *, ref=None):

@@ -23,7 +23,7 @@ returned unchanged; one slightly over a limit moves slightly):
 
 Units: anything (pixels, torso-normalised), as long as ``ref_lengths`` is in the same unit;
 speeds are judged in torso lengths (``scale``, default
-``dancegen.skeleton.body_scale(ref=ref_lengths)``). Cost: about 0.04 ms per pose on the 2-core
+``dancegen.skeleton.body_scale(ref=ref_lengths)``). Cost: about 0.05 ms per pose on the 2-core
 development CPU (``benchmarks/bench_feedback.py``).
 
 The rules are those of :mod:`dancegen.feedback.structure`, not a copy: the same :class:`Limits`,

@@ -229,7 +229,7 @@ def stance_symmetry(kp: np.ndarray, scale: float) -> np.ndarray:
     kp = np.asarray(kp, dtype=np.float64)
     dist, torso = _mirror_distance(kp)
     c = np.maximum(np.maximum(torso, 0.5 * float(scale)), 1e-6)
-    return np.clip(1.0 - (dist / c[..., None]).mean(axis=-1), 0.0, 1.0)
+    return (1.0 - (dist / c[..., None]).mean(axis=-1)).clip(0.0, 1.0)
 
 
 def _neighbour_median(x: np.ndarray, window: int) -> np.ndarray:
