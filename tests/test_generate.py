@@ -20,7 +20,8 @@ from roundtrip import assert_same_fields
 torch.set_num_threads(1)
 
 
-def _tiny() -> ModelBundle:
+@pytest.fixture(scope="module")
+def tiny() -> ModelBundle:
     torch.manual_seed(0)
     fc = FeatureConfig(fps=25.0)
     F = fc.dim
@@ -35,9 +36,9 @@ def _tiny() -> ModelBundle:
 
 
 @pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
+def tiny_bundle(tmp_path_factory, tiny):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    _tiny().save(path)
+    tiny.save(path)
     return path
 
 
@@ -51,10 +52,10 @@ def song(tmp_path_factory):
     return p
 
 
-def test_bundle_roundtrip(tiny_bundle):
+def test_bundle_roundtrip(tiny_bundle, tiny):
     b = ModelBundle.load(tiny_bundle)
     assert b.fps == 25.0 and b.genres[0] == "cha-cha" and b.ref_lengths.shape == (17,)
-    assert_same_fields(_tiny(), b, BundleMeta)                 # every metadata field, by value and dtype
+    assert_same_fields(tiny, b, BundleMeta)                 # every metadata field, by value and dtype
 
 
 @pytest.mark.parametrize("fps,duration", [(25.0, 4.0), (30.0, 3.33), (29.97, 5.0), (60.0, 1.01)])

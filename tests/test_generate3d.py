@@ -28,7 +28,10 @@ def _tiny_model(F=8, attention="additive", seed=0):
                                    attention=attention, n_genres=4, dropout=0.0)).eval()
 
 
-def _tiny3d_meta() -> dict:
+@pytest.fixture(scope="module")
+def tiny3d_meta() -> dict:
+    """The metadata the tiny 3D model file is saved with (built once: a recomputation may differ in
+    the last bit, numpy's SIMD reductions depend on memory alignment)."""
     fc = FeatureConfig(fps=25.0)
     F = fc.dim
     x = np.concatenate([motion3d.encode(synthetic_dance3d(300, seed=s), 25.0) for s in range(3)])
@@ -39,8 +42,8 @@ def _tiny3d_meta() -> dict:
 
 
 @pytest.fixture(scope="module")
-def tiny3d(tmp_path_factory):
-    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), meta=_tiny3d_meta())
+def tiny3d(tmp_path_factory, tiny3d_meta):
+    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), meta=tiny3d_meta)
     path = tmp_path_factory.mktemp("model3d") / "tiny3d.safetensors"
     b.save_pretrained(path)
     return path
@@ -138,11 +141,11 @@ def test_mdn_sampling_temperature_zero_is_the_most_likely_mean_and_one_spreads()
 
 
 # ------------------------------------------------------------------ generation
-def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d):
+def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_meta):
     b = load_generator(tiny3d)
     assert isinstance(b, Model3DBundle) and b.is_3d
     b2 = Model3DBundle.from_pretrained(tiny3d)
-    meta = _tiny3d_meta()                        # what the fixture saved: every key comes back equal
+    meta = tiny3d_meta                           # what the fixture saved: every key comes back equal
     assert set(b.meta) == set(b2.meta) == set(meta)
     for k, v in meta.items():
         assert b.meta[k] == v and b2.meta[k] == v, k
