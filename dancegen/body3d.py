@@ -8,12 +8,15 @@ centre of the head). The tree is rooted at ``MidHip``; :data:`BONES3D` lists ``(
 index pairs in an order where a parent always comes before its child, so forward kinematics is a
 single pass.
 
-This module is pure numpy (no torch, no files) and is the base layer for the 3D generator, the 3D
-HGR checks, the camera and every 3D export (BVH, the browser player).
+This module is pure numpy (no torch, no files) and, with :mod:`dancegen.skeleton` (whose bone
+arithmetic, speeds and interpolators it uses), the base layer for the 3D generator, the 3D HGR
+checks, the camera and every 3D export (BVH, the browser player).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from . import skeleton as _sk
 
 JOINTS3D = (
     "MidHip", "Neck", "Head",
@@ -63,16 +66,15 @@ def mirror3d(joints: np.ndarray) -> np.ndarray:
 
 
 def bone_vectors(joints: np.ndarray) -> np.ndarray:
-    """``(..., J3, 3) -> (..., NB3, 3)``: child minus parent for each bone of :data:`BONES3D`."""
-    j = np.asarray(joints)
-    a = [p for p, _ in BONES3D]
-    b = [c for _, c in BONES3D]
-    return j[..., b, :] - j[..., a, :]
+    """``(..., J3, 3) -> (..., NB3, 3)``: child minus parent for each bone of :data:`BONES3D`
+    (:func:`dancegen.skeleton.bone_vectors` on this layout)."""
+    return _sk.bone_vectors(joints, BONES3D)
 
 
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
-    """``(..., J3, 3) -> (..., NB3)`` bone lengths (units of the input)."""
-    return np.linalg.norm(bone_vectors(joints), axis=-1)
+    """``(..., J3, 3) -> (..., NB3)`` bone lengths, units of the input
+    (:func:`dancegen.skeleton.bone_lengths` on this layout)."""
+    return _sk.bone_lengths(joints, BONES3D)
 
 
 def reference_lengths(joints_list) -> np.ndarray:

@@ -16,10 +16,11 @@ COMMAND_MODULES = (
     "dancegen.audio.commands",      # beats, features
     "dancegen.data.commands",       # data info
     "dancegen.render.commands",     # render
-    "dancegen.model.commands",      # generate, train
+    "dancegen.model.commands",      # generate, convert-model
+    "dancegen.train.commands",      # train
     "dancegen.pose.commands",       # extract
     "dancegen.feedback.commands",   # check, repair
-    "dancegen.metrics.commands",    # evaluate, report
+    "dancegen.evaluate.commands",   # evaluate, report
     "dancegen.app.commands",        # serve
     "dancegen.export.commands",     # export
 )

@@ -1,6 +1,7 @@
 """The one dance/clip type that every data source produces and every consumer reads."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,21 +84,25 @@ class Dance:
 
     # ------------------------------------------------------------------ file format
     def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
-        """Write an ``.npz`` with keys ``keypoints, fps, canvas, joint_names, music, offset, genre``
-        (plus ``confidence`` when present, and ``joints3d`` with ``joint3d_names`` and ``bones3d``
-        (int32 ``(B, 2)`` parent/child indices) for a 3D dance). The file is written atomically."""
+        """Write an ``.npz`` with keys ``keypoints, fps, canvas, joint_names, music, offset, genre,
+        name, meta`` (``fps`` and ``offset`` float64; ``meta`` as a JSON string, numpy numbers in it
+        become plain numbers) plus
+        ``confidence`` when present, and ``joints3d`` with ``joint3d_names`` and ``bones3d`` (int32
+        ``(B, 2)`` parent/child indices) for a 3D dance. Every field of the dataclass is read back by
+        :meth:`load`. The file is written atomically."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise DataError(f"{path}: exists; pass overwrite=True (or --force) to replace it")
         arrays = dict(
             keypoints=self.keypoints.astype(np.float32),
-            fps=np.float32(self.fps),
+            fps=np.float64(self.fps),
             canvas=np.asarray(self.canvas, dtype=np.int32),
             joint_names=np.asarray(OPENPOSE18_JOINTS),
             music=np.asarray(self.music or ""),
-            offset=np.float32(self.offset),
+            offset=np.float64(self.offset),
             genre=np.asarray(self.genre or ""),
             name=np.asarray(self.name or ""),
+            meta=np.asarray(json.dumps(self.meta or {}, default=_json_default)),
         )
         if self.confidence is not None:
             arrays["confidence"] = self.confidence.astype(np.float32)
@@ -142,10 +147,30 @@ class Dance:
         music = str(d.get("music", "")) or None
         genre = str(d.get("genre", "")) or None
         canvas = tuple(int(v) for v in d["canvas"]) if "canvas" in d else DEFAULT_CANVAS
+        meta = {}
+        if "meta" in d:
+            try:
+                meta = json.loads(str(d["meta"]))
+            except ValueError as e:
+                raise DataError(f"{path}: 'meta' is not valid JSON ({e})") from None
+            if not isinstance(meta, dict):
+                raise DataError(f"{path}: 'meta' must be a JSON object, got {type(meta).__name__}")
         return cls(
             keypoints=kp, fps=float(d["fps"]), canvas=canvas, music=music,
             offset=float(d.get("offset", 0.0)), genre=genre,
             confidence=d.get("confidence"), joints3d=d.get("joints3d"),
-            name=str(d.get("name", "")) or path.stem,
+            name=str(d.get("name", "")) or path.stem, meta=meta,
             joint3d_names=tuple(str(n) for n in d["joint3d_names"]) if "joint3d_names" in d else None,
         )
+
+
+def _json_default(o):
+    """numpy numbers and arrays (and tuples inside them) in ``Dance.meta`` as plain JSON values."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"Dance.meta holds a {type(o).__name__}, which a dance file cannot store; use numbers, "
+                    "strings, lists and dicts")

@@ -40,15 +40,14 @@ def load(args):
 
 def measure(clips) -> None:
     """Clean statistics behind the default Limits."""
-    from dancegen.feedback.structure import (
-        DEFAULT_LIMITS, analyze, body_scale, bone_ratio, stance_symmetry,
-    )
+    from dancegen.feedback.structure import DEFAULT_LIMITS, analyze, bone_ratio, stance_symmetry
+    from dancegen.skeleton import body_scale
 
     rows, ratios, d_prev, d_past = [], [], [], []
     for c in clips:
         r = analyze(c.keypoints, c.fps)
         ratios.append(bone_ratio(c.keypoints, r.ref))
-        s = stance_symmetry(c.keypoints, body_scale(r.ref))
+        s = stance_symmetry(c.keypoints, body_scale(ref=r.ref))
         d_prev.append(s[:-1] - s[1:])
         d_past.append(np.array([np.median(s[t - 8:t]) - s[t] for t in range(8, len(s))]))
         rows.append((c.name, r.speed.max(), r.accel.max(), np.percentile(r.symmetry_drop, 99), np.median(s),
@@ -77,6 +76,8 @@ def compare_interpolators(clips, seed: int = 0) -> None:
     each interpolator through the remaining frames; print the error in pixels."""
     from scipy.interpolate import Akima1DInterpolator, CubicSpline, PchipInterpolator
 
+    from dancegen.skeleton import fill_gaps
+
     rng = np.random.default_rng(seed)
     kinds = {
         "cubic spline (used)": lambda g, y: CubicSpline(g, y, axis=0),
@@ -93,9 +94,10 @@ def compare_interpolators(clips, seed: int = 0) -> None:
         fr = rng.choice(np.arange(10, T - 10), 40, replace=False)
         good = np.setdiff1d(np.arange(T), fr)
         for k, make in kinds.items():
-            if make is None:
-                est = np.stack([np.stack([np.interp(fr, good, kp[good, j, d]) for d in range(2)], -1)
-                                for j in range(kp.shape[1])], 1)
+            if make is None:                     # the core's linear gap filler
+                bad = np.zeros(T, bool)
+                bad[fr] = True
+                est = fill_gaps(kp, bad)[0][fr]
             else:
                 est = make(good, kp[good])(fr)
             err[k].append(np.linalg.norm(est - kp[fr], axis=-1).ravel())

@@ -25,12 +25,13 @@ def main():
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     from dancegen.evaluate import longform as L
+    from dancegen.skeleton import joint_speed
     from dancegen.evaluate.realism import real_takes
     from dancegen.model.generate3d import Generate3DOptions, generate_dance3d, load_generator
 
     b = load_generator(a.model)
     real = real_takes(a.data, "val", b.ref_lengths) + real_takes(a.data, "train", b.ref_lengths)
-    real_speed = float(np.mean(np.concatenate([L.joint_speed3d(t["joints"], 25.0) for t in real])))
+    real_speed = float(np.mean(np.concatenate([joint_speed(t["joints"], 25.0, difference="steps") for t in real])))
     val = real[:4]
     real_rep = float(np.mean([L.repetition(t["joints"], 25.0) for t in val]))
     real_corr = float(np.nanmean([L.loudness_corr(t["joints"], 25.0, t["music"], t["offset"]) for t in val]))

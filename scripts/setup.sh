@@ -8,7 +8,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import dancegen, torch, mediapipe, fastapi, uvicorn, multipart, selenium, bvhio" >/dev/null 2>&1 || [ "${DANCEGEN_REINSTALL:-0}" = 1 ]; then
+if ! .venv/bin/python -c "import dancegen, torch, mediapipe, fastapi, uvicorn, multipart, selenium, bvhio, importlinter" >/dev/null 2>&1 || [ "${DANCEGEN_REINSTALL:-0}" = 1 ]; then
   .venv/bin/pip install --quiet torch==2.13.0 -e ".[dev]"
   # mediapipe 0.10.21 is the last wheel that ships its pose models; its declared deps are not needed.
   .venv/bin/pip install --quiet --no-deps mediapipe==0.10.21

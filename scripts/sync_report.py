@@ -29,7 +29,9 @@ def main(argv=None) -> int:
 
     from dancegen.data.dwm import list_sequences, load_dwm_sequence, prepare_sequence
     from dancegen.data.retime import cached_music_beats, retime_dwm
-    from dancegen.data.sync import beat_align_score, motion_beats
+    from dancegen.errors import DataError
+    from dancegen.metrics.beat import beat_align_score_bailando
+    from dancegen.skeleton import motion_beats
 
     t0 = time.time()
     names = args.names or list_sequences(args.root)
@@ -47,7 +49,10 @@ def main(argv=None) -> int:
         durs.append((world.shape[0] / s.fps, ret.shape[0] / s.fps))
 
     def score(mb, b, dur):
-        return beat_align_score(mb, b[b < dur], args.sigma)
+        try:
+            return beat_align_score_bailando(mb, b[b < dur], args.sigma)
+        except DataError:            # no music beat in the span
+            return np.nan
 
     rows = []
     for i, s in enumerate(seqs):

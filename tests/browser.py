@@ -1,8 +1,9 @@
 """Headless Chromium for the browser tests and scripts/screenshots.py.
 
 Needs the Debian packages ``chromium`` and ``chromium-driver`` (scripts/setup.sh installs them)
-and the Python package ``selenium`` (the ``dev`` extra). Tests that use :func:`chrome_or_skip`
-skip with a reason naming what is missing. Autoplay is allowed (``--autoplay-policy``), the
+and the Python package ``selenium`` (the ``dev`` extra, imported here directly: a missing Python
+package is an error, never a skip). The browser tests (marker ``browser``) skip, with a reason
+naming the Debian package, only when a system package is missing. Autoplay is allowed (``--autoplay-policy``), the
 sound is muted, and WebGL runs on SwiftShader (software), so the 3D view works without a GPU.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import shutil
 import time
 from contextlib import contextmanager
+
+import selenium  # noqa: F401  (the dev extra)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 DRIVERS = ("chromedriver",)
@@ -23,10 +26,6 @@ ARGS = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-aud
 
 def missing() -> str | None:
     """Why no browser test can run here, or None."""
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "Python package selenium is not installed (pip install -e '.[dev]')"
     if not any(shutil.which(b) for b in BROWSERS):
         return "no chromium browser: install the Debian package 'chromium' (scripts/setup.sh does)"
     if not any(shutil.which(d) for d in DRIVERS):

@@ -16,17 +16,15 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import fastapi  # noqa: F401  (dependencies in pyproject.toml: missing is an error, never a skip)
 import numpy as np
 import pytest
+import uvicorn
 
 from browser import chrome, console_errors, missing, requested_urls, sample_after_a_tick, wait_for
 from conftest import REPO
 from dancegen.dance import Dance
-
-pytest.importorskip("fastapi", reason="dancegen serve needs fastapi (pip install -e .)")
-pytest.importorskip("uvicorn", reason="dancegen serve needs uvicorn (pip install -e .)")
-
-from dancegen.app import server as srv  # noqa: E402
+from dancegen.app import server as srv
 
 MUSIC = REPO / "examples" / "music" / "metal_madness.ogg"
 
@@ -41,8 +39,6 @@ class Server:
     """uvicorn running ``app`` on 127.0.0.1 in a thread."""
 
     def __init__(self, app):
-        import uvicorn
-
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = app
@@ -267,6 +263,7 @@ def _fill(driver, **values):
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_app_end_to_end_in_a_browser(app_server, browser):
     b, s = browser, app_server
     console_errors(b), requested_urls(b)
@@ -306,6 +303,7 @@ def test_app_end_to_end_in_a_browser(app_server, browser):
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_app_bad_upload_message_in_the_page(app_server, browser, tmp_path):
     b, s = browser, app_server
     b.get(s.url + "/")
@@ -322,6 +320,7 @@ def test_app_bad_upload_message_in_the_page(app_server, browser, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_app_with_a_3d_generator_passes_temperature_and_camera(tmp_path, browser):
     from dancegen.render.synthetic import swaying_dance_3d
 

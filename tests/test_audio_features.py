@@ -135,6 +135,7 @@ def ten_minute_wav(tmp_path_factory):
     return f
 
 
+@pytest.mark.slow
 def test_ten_minute_song_no_drift(ten_minute_wav, tmp_path):
     """Through the CLI: 10 minutes at 29.97 fps, every click on its analytic frame."""
     out = tmp_path / "long.npz"

@@ -1,4 +1,5 @@
-"""Beat accents (model/beatlock.py): beats are fixed points, the speed dips on every beat by the
+"""The generator's beat lock (model/beatlock.py): lock_to_beats moves accents onto the beats; beat
+accents: beats are fixed points, the speed dips on every beat by the
 requested depth, and the warp is bounded and monotone."""
 import numpy as np
 import pytest
@@ -41,3 +42,23 @@ def test_constant_speed_motion_gets_a_motion_beat_on_every_music_beat():
 def test_depth_zero_is_identity():
     kp = np.random.default_rng(0).normal(size=(50, 18, 2)).astype(np.float32)
     np.testing.assert_allclose(accent_beats(kp, 25.0, [0.5, 1.0, 1.5], depth=0.0), kp, atol=1e-6)
+
+
+def test_lock_to_beats_moves_off_beat_accents_onto_the_beats_and_keeps_the_length():
+    from dancegen.model.beatlock import lock_to_beats
+
+    fps = 25.0
+    t = np.arange(int(20 * fps)) / fps
+    beats = np.arange(0.5, 19.6, 0.5)
+    acc = beats + 0.12 * np.sin(2 * np.pi * beats / 5.0) + 0.03          # accents up to 150 ms off
+    d = np.min(np.abs(t[:, None] - acc[None, :]), axis=1)
+    x = np.cumsum(20.0 + 400.0 * d) / fps                                 # speed minima on the accents
+    kp = np.zeros((len(t), 18, 2), np.float32)
+    kp[..., 0] = x[:, None] + np.arange(18)[None, :]
+    before = beat_metrics(kp, fps, beats)["bas_bailando"]
+    locked = lock_to_beats(kp, fps, beats, max_rate_change=0.25)
+    after = beat_metrics(locked, fps, beats)["bas_bailando"]
+    assert locked.shape == kp.shape and locked.dtype == np.float32
+    assert before < 0.5 < 0.85 < after
+    accented = lock_to_beats(kp, fps, beats, accent=0.3)
+    assert beat_metrics(accented, fps, beats)["bas_bailando"] >= after - 0.05

@@ -167,7 +167,8 @@ def test_retimed_true_pairs_beat_shuffled(dwm_dir, tmp_path, monkeypatch):
     """On a few real takes, retiming lifts the beat-align score of true pairs well above chance
     (the same motion against the other songs), which raw pairs do not reach."""
     from dancegen.data.retime import cached_music_beats
-    from dancegen.data.sync import beat_align_score, motion_beats
+    from dancegen.metrics.beat import beat_align_score_bailando as beat_align_score
+    from dancegen.skeleton import motion_beats
 
     monkeypatch.setenv("DANCEGEN_CACHE", str(tmp_path))     # beats are tracked afresh
     names = ["DANCE_C_2", "DANCE_R_4", "DANCE_W_6"]

@@ -7,8 +7,8 @@ import soundfile as sf
 import torch
 
 from dancegen.dance import Dance
-from dancegen.data.dataset import (GENRES, WindowDataset, cached_features, default_cache_dir, feature_cache_key,
-                                   genre_index)
+from dancegen.data.cache import default_cache_dir
+from dancegen.data.dataset import GENRES, WindowDataset, cached_features, feature_cache_key, genre_index
 from dancegen.errors import ConfigError, DataError
 
 torch.set_num_threads(1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dancegen.audio.beats import beats_for_file
-from dancegen.evaluate.quality import speed_windows
+from dancegen.metrics.motion import window_speed
 from dancegen.metrics import beat_metrics
 from dancegen.model.bundle import DEFAULT_MODEL, ModelBundle
 from dancegen.model.generate import GenerateOptions, generate_dance
@@ -48,7 +48,7 @@ def test_bones_never_longer_than_reference(bundle, dance):
 
 
 def test_moves_like_a_dancer_neither_frozen_nor_wild(dance):
-    w = speed_windows(dance.keypoints, dance.fps, 10.0) / GT_SPEED
+    w = window_speed(dance.keypoints, dance.fps, 10.0) / GT_SPEED
     assert w.min() >= 0.5 and w.max() <= 2.0, w
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from dancegen.model import posecode
-from dancegen.model.energy import govern, joint_speed
+from dancegen.model.energy import govern, params_speed
 
 
 def _motion(T, fps, amp):
@@ -25,13 +25,13 @@ def test_energetic_motion_is_unchanged_and_still_motion_is_lifted():
     ref = np.full(17, 0.6, np.float32)
     amp = np.where(np.arange(T) < 375, 0.6, 0.06)  # second half nearly still
     p = _motion(T, fps, amp)
-    sp = joint_speed(p, ref, fps)
+    sp = params_speed(p, ref, fps)
     ref_speed = float(sp[:375].mean())
     out, gain = govern(p, ref, fps, ref_speed, floor=0.5, max_gain=4.0)
     assert gain.shape == (T,) and gain.min() >= 1.0
     assert np.allclose(gain[:300], 1.0)
     np.testing.assert_allclose(out[:300], p[:300], atol=1e-5)
-    after = joint_speed(out, ref, fps)
+    after = params_speed(out, ref, fps)
     assert after[450:700].mean() > 3 * sp[450:700].mean()
     # visible bone lengths are kept exactly
     np.testing.assert_allclose(np.linalg.norm(out[:, 2:].reshape(T, 17, 2), axis=-1),

@@ -1,26 +1,11 @@
-"""Offline repair: interpolation, bone shortening with the kinematic tree, motion beats kept."""
+"""Offline repair (its interpolation is skeleton.fill_gaps, tested in test_skeleton.py): bone shortening with the kinematic tree, motion beats kept."""
 import numpy as np
 import pytest
 
 from dancegen.feedback.inject import inject_faults, rotate_side, stretch_bone, synthetic_dance
-from dancegen.feedback.repair import interpolate_joints, repair, shorten_stretched
+from dancegen.feedback.repair import repair, shorten_stretched
 from dancegen.feedback.structure import analyze, reference_bone_lengths
-from dancegen.metrics.beat import motion_beats
-from dancegen.skeleton import bone_lengths
-
-
-def test_interpolate_joints_recovers_a_cubic_exactly():
-    t = np.arange(40, dtype=float)
-    kp = np.zeros((40, 18, 2))
-    kp[:, :, 0] = (0.01 * t ** 3 - 0.2 * t ** 2 + t)[:, None]
-    kp[:, :, 1] = 3.0 * t[:, None]
-    bad = np.zeros((40, 18), bool)
-    bad[[5, 6, 20], 3] = True
-    hurt = kp.copy()
-    hurt[bad] = 1e4
-    out, fixed = interpolate_joints(hurt, bad)
-    assert np.array_equal(fixed, bad)
-    assert np.allclose(out, kp, atol=1e-8)
+from dancegen.skeleton import bone_lengths, motion_beats
 
 
 def test_shorten_stretched_moves_the_subtree_and_never_lengthens():

@@ -5,10 +5,10 @@ import pytest
 from dancegen.errors import DataError
 from dancegen.feedback.inject import rotate_side, stretch_bone, synthetic_dance
 from dancegen.feedback.structure import (
-    Limits, analyze, body_scale, bone_deviation, bone_stretch, joint_acceleration, joint_speed,
-    reference_bone_lengths, reflect, symmetry_score,
+    Limits, analyze, bone_deviation, bone_stretch, joint_acceleration, reference_bone_lengths, reflect,
+    symmetry_score,
 )
-from dancegen.skeleton import LR_BONE_PAIRS, LR_PAIRS, bone_lengths
+from dancegen.skeleton import LR_BONE_PAIRS, LR_PAIRS, body_scale, bone_lengths
 
 
 def _rot(p, ang, about):
@@ -97,7 +97,7 @@ def test_speed_and_acceleration_units():
     T, fps = 50, 25.0
     kp = np.zeros((T, 18, 2))
     kp[:, :, 0] = 100.0 * np.arange(T)[:, None] / fps        # 100 px/s to the right
-    v = joint_speed(kp, fps, scale=200.0)
+    v = analyze(kp, fps, ref=np.full(17, 200.0)).speed          # the HGR speed: torso = 200 px
     assert v[0, 0] == 0 and np.allclose(v[1:], 0.5)            # 0.5 torso lengths per second
     kp[:, :, 1] = 0.5 * 400.0 * (np.arange(T)[:, None] / fps) ** 2   # 400 px/s^2 downward
     a = joint_acceleration(kp, fps, scale=200.0)
@@ -146,7 +146,7 @@ def test_report_json_keys_and_limits():
 
 def test_body_scale_and_bad_input():
     kp = synthetic_dance(20)
-    assert body_scale(reference_bone_lengths(kp)) == pytest.approx(np.hypot(35, 190))
+    assert body_scale(ref=reference_bone_lengths(kp)) == pytest.approx(np.hypot(35, 190))
     bad = kp.copy()
     bad[3, 2] = np.nan
     with pytest.raises(DataError, match="NaN"):

@@ -11,16 +11,17 @@ from dancegen.audio.features import FeatureConfig
 from dancegen.cli import main
 from dancegen.dance import Dance
 from dancegen.model import posecode
-from dancegen.model.bundle import ModelBundle
+from dancegen.model.bundle import BundleMeta, ModelBundle
 from dancegen.model.generate import GenerateOptions, auto_genre, generate_dance, keep_on_canvas
 from dancegen.model.seq2seq import ModelConfig, Seq2SeqDance
 from dancegen.skeleton import bone_lengths
+from roundtrip import assert_same_fields
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
+def tiny() -> ModelBundle:
     torch.manual_seed(0)
     fc = FeatureConfig(fps=25.0)
     F = fc.dim
@@ -31,8 +32,13 @@ def tiny_bundle(tmp_path_factory):
                     ref_lengths=ref, body_scale=180.0, canvas=(1920, 1080),
                     genres=["cha-cha", "rumba", "tango", "waltz"], seed_pose=np.zeros(36, np.float32),
                     seed_poses=posecode.clamp_bones(torch.randn(8, 36)).numpy())
+    return b
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory, tiny):
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    b.save(path)
+    tiny.save(path)
     return path
 
 
@@ -46,9 +52,10 @@ def song(tmp_path_factory):
     return p
 
 
-def test_bundle_roundtrip(tiny_bundle):
+def test_bundle_roundtrip(tiny_bundle, tiny):
     b = ModelBundle.load(tiny_bundle)
     assert b.fps == 25.0 and b.genres[0] == "cha-cha" and b.ref_lengths.shape == (17,)
+    assert_same_fields(tiny, b, BundleMeta)                 # every metadata field, by value and dtype
 
 
 @pytest.mark.parametrize("fps,duration", [(25.0, 4.0), (30.0, 3.33), (29.97, 5.0), (60.0, 1.01)])
@@ -159,3 +166,14 @@ def test_every_generated_pose_goes_through_the_feedback_before_it_is_fed_back(ti
     # the decoder's raw poses differ from step to step: its input was the pinned pose, not its own
     free = run_decoder(b, feats, 0, GenerateOptions(progress=False, noise=0.0), None)
     assert not np.allclose(np.stack(seen)[1:], free[1:], atol=1e-4)
+
+
+def test_the_song_is_decoded_once_per_generation(tiny_bundle, song, monkeypatch):
+    """Duration (from the header), features, beats and tempo come from one decode of the window."""
+    import dancegen.audio.io as aio
+
+    reads = []
+    real = aio._read_mono
+    monkeypatch.setattr(aio, "_read_mono", lambda *a, **k: reads.append(1) or real(*a, **k))
+    d = generate_dance(song, ModelBundle.load(tiny_bundle), GenerateOptions(duration=3, progress=False))
+    assert len(reads) == 1 and "beat_lock" in d.meta and d.meta["tempo"] > 0

@@ -29,15 +29,21 @@ def _tiny_model(F=8, attention="additive", seed=0):
 
 
 @pytest.fixture(scope="module")
-def tiny3d(tmp_path_factory):
+def tiny3d_meta() -> dict:
+    """The metadata the tiny 3D model file is saved with (built once: a recomputation may differ in
+    the last bit, numpy's SIMD reductions depend on memory alignment)."""
     fc = FeatureConfig(fps=25.0)
     F = fc.dim
     x = np.concatenate([motion3d.encode(synthetic_dance3d(300, seed=s), 25.0) for s in range(3)])
-    meta = dict(feature_config=fc.to_dict(), feature_stats={"mean": [0.0] * F, "std": [1.0] * F, "names": fc.names()},
+    return dict(feature_config=fc.to_dict(), feature_stats={"mean": [0.0] * F, "std": [1.0] * F, "names": fc.names()},
                 pose_mean=x.mean(0).tolist(), pose_std=np.maximum(x.std(0), 1e-3).tolist(), ref_lengths=REF.tolist(),
                 genres=["cha-cha", "rumba", "tango", "waltz"], seed_poses=x[::50].tolist(), ref_speed=1.0,
                 info={"name": "tiny3d"})
-    b = Model3DBundle(model=_tiny_model(F), meta=meta)
+
+
+@pytest.fixture(scope="module")
+def tiny3d(tmp_path_factory, tiny3d_meta):
+    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), meta=tiny3d_meta)
     path = tmp_path_factory.mktemp("model3d") / "tiny3d.safetensors"
     b.save_pretrained(path)
     return path
@@ -135,12 +141,14 @@ def test_mdn_sampling_temperature_zero_is_the_most_likely_mean_and_one_spreads()
 
 
 # ------------------------------------------------------------------ generation
-def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d):
+def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_meta):
     b = load_generator(tiny3d)
     assert isinstance(b, Model3DBundle) and b.is_3d
     b2 = Model3DBundle.from_pretrained(tiny3d)
-    for k, v in b.meta.items():
-        assert b2.meta[k] == v
+    meta = tiny3d_meta                           # what the fixture saved: every key comes back equal
+    assert set(b.meta) == set(b2.meta) == set(meta)
+    for k, v in meta.items():
+        assert b.meta[k] == v and b2.meta[k] == v, k
     for (k, v), (k2, v2) in zip(b.model.state_dict().items(), b2.model.state_dict().items()):
         assert k == k2 and torch.equal(v, v2)
 
@@ -263,3 +271,13 @@ def test_camera_options_are_checked():
         CameraConfig(mode="drone")
     with pytest.raises(ConfigError, match="elevation"):
         CameraConfig(elevation=95)
+
+
+def test_the_song_is_decoded_once_per_3d_generation(tiny3d, song, monkeypatch):
+    import dancegen.audio.io as aio
+
+    reads = []
+    real = aio._read_mono
+    monkeypatch.setattr(aio, "_read_mono", lambda *a, **k: reads.append(1) or real(*a, **k))
+    d = generate_dance3d(song, load_generator(tiny3d), Generate3DOptions(duration=2, progress=False))
+    assert len(reads) == 1 and "beat_lock" in d.meta

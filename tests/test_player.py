@@ -119,6 +119,7 @@ def _skeleton_pixels(driver, element_id):
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_player_plays_in_time_with_the_music(browser, tmp_path):
     d = swaying_dance_3d(250, fps=25.0, music=str(MUSIC), offset=20.0)
     page = write_player(d, tmp_path / "p.html")
@@ -176,6 +177,7 @@ def test_player_plays_in_time_with_the_music(browser, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_player_2d_only_and_silent(browser, tmp_path):
     page = write_player(swaying_dance(100, fps=25.0), tmp_path / "s.html", audio=False)
     console_errors(browser)

@@ -296,9 +296,8 @@ def test_render_with_real_ogg_song(tmp_path, sectoid_dir):
 
 @pytest.mark.realdata
 def test_render_dance_with_melody_sequence(tmp_path, dwm_dir):
-    dwm = pytest.importorskip("dancegen.data.dwm")
-    if not hasattr(dwm, "load_dwm"):
-        pytest.skip("dancegen.data.dwm.load_dwm not written yet")
+    from dancegen.data import dwm
+
     d = dwm.load_dwm(dwm_dir, names=["DANCE_W_10"], progress=False)[0]
     T = min(d.n_frames, 100)
     d = Dance(keypoints=d.keypoints[:T], fps=d.fps, canvas=d.canvas, music=d.music, offset=d.offset,

@@ -296,6 +296,7 @@ def test_train_all_plan_fits_the_four_hour_budget(tmp_path):
     assert bad.returncode == 2 and "unknown run 'nonsense'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_without_unseen_songs_the_report_still_has_every_section(setup):
     data, models, tracks, root = setup
     out = root / "no_music"

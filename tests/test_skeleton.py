@@ -1,8 +1,10 @@
-"""OpenPose-18 layout, conversions, mirroring, normalisation and its exact inverse."""
+"""The core layer: OpenPose-18 layout, conversions, mirroring, normalisation and its exact inverse,
+bones, body scale, joint speed, motion beats and the interpolators (each defined once, in skeleton)."""
 import numpy as np
 import pytest
 
 from dancegen import skeleton as sk
+from dancegen.errors import ConfigError, DataError
 
 
 def test_layout_is_consistent():
@@ -71,3 +73,99 @@ def test_bone_stretched_by_ten_percent():
     kp2 = kp.copy()
     kp2[3] = kp[2] + 1.1 * (kp[3] - kp[2])  # RShoulder->RElbow stretched, its subtree not moved
     assert sk.bone_lengths(kp2)[1] / L[1] == pytest.approx(1.1)
+
+
+def test_bone_lengths_any_layout_numpy_and_torch_agree():
+    import torch
+
+    from dancegen import body3d as b3
+
+    rng = np.random.default_rng(3)
+    kp = rng.normal(size=(4, 18, 2))
+    L = sk.bone_lengths(kp)
+    assert L.shape == (4, 17)
+    np.testing.assert_allclose(L, np.linalg.norm(sk.bone_vectors(kp), axis=-1))
+    Lt = sk.bone_lengths(torch.tensor(kp, requires_grad=True), eps=1e-8)
+    assert isinstance(Lt, torch.Tensor) and Lt.requires_grad
+    np.testing.assert_allclose(Lt.detach().numpy(), L, rtol=1e-6)
+    j3 = rng.normal(size=(5, b3.J3, 3))
+    np.testing.assert_allclose(b3.bone_lengths(j3), sk.bone_lengths(j3, b3.BONES3D))
+    assert b3.bone_lengths(j3).shape == (5, b3.NB3)
+
+
+def test_body_scale_two_measures_and_bad_bodies():
+    kp = np.zeros((3, 18, 2))
+    kp[:, 8] = [-30.0, 160.0]
+    kp[:, 11] = [30.0, 160.0]
+    kp[1, 8:12:3, 1] = 200.0                                   # one frame with a longer torso
+    assert sk.body_scale(kp) == pytest.approx(160.0)          # median over frames
+    ref = sk.bone_lengths(kp[0])
+    assert sk.body_scale(ref=ref) == pytest.approx(np.hypot(30, 160))
+    np.testing.assert_allclose(sk.body_scale(ref=np.stack([ref, 2 * ref])), [np.hypot(30, 160), 2 * np.hypot(30, 160)])
+    with pytest.raises(DataError, match="torso"):
+        sk.body_scale(np.zeros((2, 18, 2)))
+    with pytest.raises(TypeError):
+        sk.body_scale(kp, ref=ref)
+
+
+def test_joint_speed_central_and_steps_per_joint_and_scaled():
+    fps = 25.0
+    kp = np.zeros((10, 3, 2))
+    kp[:, 2, 0] = 4.0 * np.arange(10)                          # joint 2: 4 px a frame = 100 px/s
+    steps = sk.joint_speed(kp, fps, per_joint=True, difference="steps")
+    assert steps.shape == (9, 3) and np.allclose(steps[:, 2], 100.0) and np.allclose(steps[:, :2], 0.0)
+    central = sk.joint_speed(kp, fps)
+    assert central.shape == (10,) and np.allclose(central, 100.0 / 3)
+    assert np.allclose(sk.joint_speed(kp, fps, scale=50.0, per_joint=True)[:, 2], 2.0)   # 2 torsos/s
+    smooth = sk.joint_speed(kp, fps, smooth_s=0.2)
+    assert np.allclose(smooth, 100.0 / 3)                      # smoothing keeps a constant speed
+    assert sk.joint_speed(kp[:1], fps, difference="steps").shape == (0,)
+    with pytest.raises(DataError, match="2 frames"):
+        sk.joint_speed(kp[:1], fps)
+    with pytest.raises(ConfigError):
+        sk.joint_speed(kp, fps, difference="forward")
+
+
+def test_motion_beats_are_the_metric_definition_and_refuse_nan():
+    from dancegen.metrics import beat
+
+    assert beat.motion_beats is sk.motion_beats and beat.joint_speed is sk.joint_speed
+    kp = np.zeros((120, 1, 2))
+    kp[5, 0, 0] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        sk.motion_beats(kp, 60)
+
+
+def test_resample_and_change_fps():
+    x = np.arange(10, dtype=float)[:, None] * np.array([1.0, -2.0])
+    np.testing.assert_allclose(sk.resample(x, [0.0, 2.5, 9.0, 12.0, -1.0])[:, 0], [0.0, 2.5, 9.0, 9.0, 0.0])
+    up = sk.change_fps(x, 25.0, 50.0, 19)
+    np.testing.assert_allclose(up[:, 0], np.arange(19) / 2.0)
+    down = sk.change_fps(x, 30.0, 10.0, 4)
+    np.testing.assert_allclose(down[:, 1], [0.0, -6.0, -12.0, -18.0])
+
+
+def test_fill_gaps_linear_cubic_per_joint_and_whole_frames():
+    t = np.arange(40, dtype=float)
+    kp = np.zeros((40, 18, 2))
+    kp[:, :, 0] = (0.01 * t ** 3 - 0.2 * t ** 2 + t)[:, None]
+    kp[:, :, 1] = 3.0 * t[:, None]
+    bad = np.zeros((40, 18), bool)
+    bad[[5, 6, 20], 3] = True
+    hurt = kp.copy()
+    hurt[bad] = 1e4
+    out, fixed = sk.fill_gaps(hurt, bad, method="cubic")
+    assert np.array_equal(fixed, bad)
+    assert np.allclose(out, kp, atol=1e-8)                     # a cubic is recovered exactly
+    lin, _ = sk.fill_gaps(hurt, bad)
+    assert np.allclose(lin[:, :, 1], kp[:, :, 1])              # a straight line too, linearly
+    frames = np.zeros(40, bool)
+    frames[[0, 1, 39]] = True                                  # whole frames, at the ends: held
+    out2, fixed2 = sk.fill_gaps(kp, frames)
+    assert np.allclose(out2[0], kp[2]) and np.allclose(out2[39], kp[38]) and fixed2.tolist() == frames.tolist()
+    few = np.ones((40, 18), bool)
+    few[0, :] = False                                          # one good frame per joint
+    _, fixed3 = sk.fill_gaps(kp, few, min_good=2)
+    assert not fixed3.any()
+    with pytest.raises(DataError, match="mask"):
+        sk.fill_gaps(kp, np.zeros(39, bool))

@@ -21,6 +21,9 @@ BASE = np.array([[960, 300], [960, 360], [900, 360], [880, 450], [870, 530], [10
                  [1050, 530], [920, 560], [915, 700], [910, 840], [1000, 560], [1005, 700], [1010, 840],
                  [950, 290], [970, 290], [935, 300], [985, 300]], np.float32)
 
+# three real training runs (Lightning, a few epochs each): about a minute on 2 cores
+pytestmark = pytest.mark.slow
+
 
 def _click_track(path, seconds, bpm=120.0, sr=22050):
     y = np.zeros(int(seconds * sr), np.float32)

@@ -634,8 +634,10 @@ def track_beats(y: np.ndarray, sr: int, tightness: float = TIGHTNESS,
 
     Examples
     --------
-    >>> res = track_beats(y, 22050)          # doctest: +SKIP
-    >>> round(res.tempo), res.beats[:3]
+    >>> sr = 22050; t = np.arange(8 * sr) / sr                  # 8 s of clicks at 120 BPM
+    >>> y = (np.sin(2 * np.pi * 1000 * t) * (np.mod(t - 0.25, 0.5) < 0.02)).astype(np.float32)
+    >>> res = track_beats(y, sr)
+    >>> round(res.tempo), np.round(res.beats[:3], 2)
     (120, array([0.25, 0.75, 1.25]))
     """
     y = np.asarray(y, dtype=np.float32)

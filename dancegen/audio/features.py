@@ -306,9 +306,11 @@ def compute_features(y: np.ndarray, sr: int, config: FeatureConfig | None = None
 
     Examples
     --------
-    >>> fs = compute_features(y, 22050, FeatureConfig(fps=30))          # doctest: +SKIP
-    >>> fs.values.shape, fs.names[-16:-12]
-    ((900, 88), ['onset', 'beat_pulse', 'beat_phase_sin', 'beat_phase_cos'])
+    >>> sr = 22050; t = np.arange(8 * sr) / sr                  # 8 s of clicks at 120 BPM
+    >>> y = (np.sin(2 * np.pi * 1000 * t) * (np.mod(t - 0.25, 0.5) < 0.02)).astype(np.float32)
+    >>> fs = compute_features(y, sr, FeatureConfig(fps=30))
+    >>> fs.values.shape, fs.names[-16:-12], round(fs.tempo)
+    ((240, 88), ['onset', 'beat_pulse', 'beat_phase_sin', 'beat_phase_cos'], 120)
     """
     cfg = config or FeatureConfig()
     y = np.asarray(y, dtype=np.float32).reshape(-1)

@@ -189,9 +189,12 @@ def load_audio(path, sr: int = DEFAULT_SR, start: float = 0.0, duration: float |
 
     Examples
     --------
-    >>> y, sr = load_audio("song.mp3", start=30.0, duration=10.0)   # doctest: +SKIP
+    >>> import os, tempfile, soundfile
+    >>> song = os.path.join(tempfile.mkdtemp(), "song.wav")         # 3 s of a 44.1 kHz tone
+    >>> soundfile.write(song, np.sin(np.arange(3 * 44100) / 10.0).astype(np.float32), 44100)
+    >>> y, sr = load_audio(song, start=1.0, duration=1.5)
     >>> y.shape, sr
-    ((220500,), 22050)
+    ((33075,), 22050)
     """
     p = _check_path(path)
     sr = int(sr)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..skeleton import from_coco17
+from ..skeleton import fill_gaps, from_coco17
 
 FPS = 60.0
 AIST_GENRES = {
@@ -215,19 +215,12 @@ def load_aist_sequence(root, seq: str, view: int = 0, music_dir=None):
 
 
 def _fill_nan(x: np.ndarray) -> np.ndarray:
-    """Interpolate non-finite frames of ``(T, J, D)`` per joint in time (DataError if a joint is
-    never finite)."""
-    x = np.array(x, dtype=np.float64, copy=True)
-    t = np.arange(x.shape[0])
-    for j in range(x.shape[1]):
-        ok = np.isfinite(x[:, j]).all(axis=-1)
-        if ok.all():
-            continue
-        if not ok.any():
-            raise DataError(f"joint {j} is never tracked in this sequence")
-        for d in range(x.shape[2]):
-            x[:, j, d] = np.interp(t, t[ok], x[ok, j, d])
-    return x
+    """Interpolate non-finite frames of ``(T, J, D)`` per joint in time
+    (:func:`dancegen.skeleton.fill_gaps`); DataError if a joint is never finite."""
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(axis=-1)
+    if bad.all(axis=0).any():
+        raise DataError(f"joint {int(np.argmax(bad.all(axis=0)))} is never tracked in this sequence")
+    return fill_gaps(x, bad)[0]
 
 
 def load_aist(root, split: str | None = None, names=None, view: int = 0, music_dir=None,

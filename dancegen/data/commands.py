@@ -1,7 +1,6 @@
 """``dancegen data info DIR``: what a dance data folder holds and what is wrong with it."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
@@ -154,14 +153,15 @@ def _info_aist(args) -> list[str]:
 def _info_openpose(args) -> list[str]:
     import numpy as np
 
+    from ..skeleton import joint_speed, torso_length
     from .openpose import load_openpose
 
     d = load_openpose(args.dir, fps=args.fps)
     c = d.confidence
     missing = int((c.sum(axis=1) == 0).sum())
     low = float((c < 0.1).mean())
-    step = np.linalg.norm(np.diff(d.keypoints, axis=0), axis=-1).max(axis=1) if d.n_frames > 1 else np.zeros(0)
-    torso = float(np.median(np.linalg.norm(d.keypoints[:, 1] - 0.5 * (d.keypoints[:, 8] + d.keypoints[:, 11]), axis=-1)))
+    step = joint_speed(d.keypoints, 1.0, per_joint=True, difference="steps").max(axis=1)   # px per frame
+    torso = float(np.median(torso_length(d.keypoints)))
     jumps = int((step > max(torso, 1.0)).sum())
     return [f"{args.dir}: OpenPose JSON, 1 sequence of {d.n_frames} frames",
             f"  minutes: {d.duration / 60:.2f}   fps: {d.fps:g} (given with --fps)   genres: unknown",
@@ -169,9 +169,3 @@ def _info_openpose(args) -> list[str]:
             f"  joints with confidence < 0.1: {100 * low:.1f}%",
             f"  jumps (a joint moves more than a torso length in one frame): {jumps}",
             "  missing audio: the folder has no music; pass it when loading (load_openpose(folder, music=...))"]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from ..cli import main
-
-    sys.exit(main(["data"] + sys.argv[1:]))

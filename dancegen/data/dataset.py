@@ -3,13 +3,13 @@ cache and optional camera-yaw augmentation for clips that carry 3D joints."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 from torch.utils.data import Dataset
 
 from ..errors import ConfigError, DataError
+from .cache import default_cache_dir, file_hash
 
 # Genre vocabulary shared by every source (Dance with Melody, then AIST++'s ten genres).
 GENRES = (
@@ -36,32 +36,6 @@ def genre_index(name: str | None) -> int:
     if key not in _LOWER:
         raise DataError(f"unknown genre {name!r}; expected one of: " + ", ".join(GENRES))
     return _LOWER[key]
-
-
-def default_cache_dir() -> Path:
-    """``$DANCEGEN_CACHE`` if set, else ``~/.cache/dancegen/features``."""
-    env = os.environ.get("DANCEGEN_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "dancegen" / "features"
-
-
-_HASHES: dict = {}
-
-
-def file_hash(path) -> str:
-    """SHA-1 of a file's content (memoised per path, size and mtime)."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError:
-        raise DataError(f"{p}: music file not found; check Dance.music") from None
-    k = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if k not in _HASHES:
-        h = hashlib.sha1()
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _HASHES[k] = h.hexdigest()
-    return _HASHES[k]
 
 
 def _config_key(cfg) -> str:

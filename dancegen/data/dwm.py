@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..skeleton import fill_gaps, joint_speed
 
 FPS = 25.0
 DWM23_JOINTS = (
@@ -253,26 +254,17 @@ def jump_frames(world: np.ndarray, max_step: float = 40.0) -> np.ndarray:
     (25 fps); the jittery DANCE_T_5 reaches 70."""
     w = np.asarray(world, dtype=np.float64)
     out = np.zeros(w.shape[0], dtype=bool)
-    out[1:] = np.linalg.norm(np.diff(w, axis=0), axis=-1).max(axis=1) > max_step
+    if w.shape[0] > 1:   # the largest joint step into each frame, cm (speed at 1 frame per unit)
+        out[1:] = joint_speed(w, 1.0, per_joint=True, difference="steps").max(axis=1) > max_step
     return out
 
 
-def interpolate_frames(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Replace the frames marked ``bad`` (bool ``(T,)``) of ``x`` ``(T, ...)`` by linear
-    interpolation in time between the nearest good frames (held constant at the ends)."""
-    x = np.asarray(x, dtype=np.float64)
-    bad = np.asarray(bad, dtype=bool)
-    if not bad.any():
-        return x.copy()
-    good = np.flatnonzero(~bad)
-    if good.size == 0:
+def _fill_frames(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """The frames marked ``bad`` (bool ``(T,)``) of ``x`` ``(T, ...)`` re-estimated by straight lines
+    between the nearest good frames (:func:`dancegen.skeleton.fill_gaps`, held at the ends)."""
+    if np.asarray(bad).all():
         raise DataError("every frame is marked bad; nothing to interpolate from")
-    t = np.arange(x.shape[0])
-    flat = x.reshape(x.shape[0], -1)
-    out = np.empty_like(flat)
-    for c in range(flat.shape[1]):
-        out[:, c] = np.interp(t, good, flat[good, c])
-    return out.reshape(x.shape)
+    return fill_gaps(x, bad)[0]
 
 
 def repair_frozen(world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +272,7 @@ def repair_frozen(world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the mocap stalled there, so the run is re-filled by interpolating from ``k-1`` to the next
     moving frame. Returns ``(repaired (T,K,3), frozen mask (T,))``."""
     fr = frozen_frames(world)
-    return interpolate_frames(world, fr), fr
+    return _fill_frames(world, fr), fr
 
 
 def floor_trend(world: np.ndarray, fps: float = FPS, window_s: float = 2.0, smooth_s: float = 4.0,
@@ -468,13 +460,13 @@ def prepare_sequence(seq: DwmSequence, repair: bool = True, max_step: float = 40
             "nan": int((~np.isfinite(world)).any(axis=(1, 2)).sum())}
     if info["nan"]:
         bad_nan = (~np.isfinite(world)).any(axis=(1, 2))
-        world = interpolate_frames(np.where(np.isfinite(world), world, 0.0), bad_nan)
+        world = _fill_frames(np.where(np.isfinite(world), world, 0.0), bad_nan)
     if repair:
         bad = fr | jumps
         # a jump frame's neighbour often is the outlier too: widen by one frame
         if jumps.any():
             bad = bad | np.r_[jumps[1:], False]
-        world = interpolate_frames(world, bad)
+        world = _fill_frames(world, bad)
     world, tr = remove_drift(world, seq.fps)
     info["drift_cm"] = float(tr[-1] - tr[0])
     return world, info

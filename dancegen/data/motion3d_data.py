@@ -55,7 +55,7 @@ def attach_features(takes: list[dict], feature_config, cache_dir=None, progress=
     from tqdm import tqdm
 
     from ..audio.features import music_features
-    from .dataset import default_cache_dir, file_hash
+    from .cache import default_cache_dir, file_hash
 
     cache = Path(cache_dir) if cache_dir else default_cache_dir() / "takes3d"
     cache.mkdir(parents=True, exist_ok=True)

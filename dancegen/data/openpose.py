@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..skeleton import fill_gaps
 
 # BODY_25 index for each OpenPose-18 (COCO) joint
 _FROM_BODY25 = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
@@ -95,16 +96,11 @@ def load_openpose(folder, music=None, fps: float = 25.0, offset: float = 0.0, ge
 
 
 def _interpolate_missing(xy: np.ndarray, canvas) -> np.ndarray:
+    """Joints missing (NaN) in some frames: straight lines in time between the frames where they
+    were seen (:func:`dancegen.skeleton.fill_gaps`); a joint never seen sits on the neck, or the
+    canvas centre when the neck itself is missing somewhere."""
     T = xy.shape[0]
-    t = np.arange(T)
-    out = xy.copy()
-    for j in range(18):
-        ok = np.isfinite(xy[:, j, 0])
-        if ok.all():
-            continue
-        if ok.any():
-            for d in range(2):
-                out[:, j, d] = np.interp(t, t[ok], xy[ok, j, d])
+    out, _ = fill_gaps(xy, ~np.isfinite(xy[..., 0]))
     never = ~np.isfinite(out[:, :, 0])
     if never.any():
         neck = out[:, 1] if np.isfinite(out[:, 1]).all() else np.tile([canvas[0] / 2, canvas[1] / 2], (T, 1))
@@ -225,7 +221,7 @@ def write_openpose_frames(kp: np.ndarray, conf: np.ndarray, folder, *, name: str
     try:
         for t, n in enumerate(names):
             with open(stage / n, "w", encoding="utf-8") as f:
-                f.write(json.dumps(openpose_frame_dict(kp[t], conf[t], person_ids)))
+                json.dump(openpose_frame_dict(kp[t], conf[t], person_ids), f)
         os.chmod(stage, 0o755)
         if not folder.exists():
             os.rename(stage, folder)

@@ -2,32 +2,24 @@
 the music's loudness?
 
 * ``window_speed``: mean joint speed (m/s, all joints, 3D) of every 10-s window (the last partial
-  one when >= 5 s), to be divided by the real dances' mean speed;
+  one when >= 5 s), to be divided by the real dances' mean speed
+  (:func:`dancegen.metrics.motion.window_speed`);
 * ``repetition``: share of 2-s windows (hop 0.5 s) whose body motion nearly repeats a window that
   started at least 2 s earlier: mean joint distance below ``REPEAT_TOL`` (5 cm) between the two
   windows' joints in the body's own frame (root at the origin, heading turned to +z per frame);
 * ``root_height``: the root's mean height per minute (drift shows as a trend);
 * ``loudness_corr``: Pearson correlation, over 2-s windows, of the music's RMS loudness (dB) and
-  the dance's mean joint speed.
+  the dance's mean joint speed (:func:`dancegen.skeleton.joint_speed`, frame-to-frame steps).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import body3d as b3
+from ..metrics.motion import window_speed  # noqa: F401  (one of this module's figures)
+from ..skeleton import joint_speed
 
 REPEAT_TOL = 0.05
-
-
-def joint_speed3d(j: np.ndarray, fps: float) -> np.ndarray:
-    """Mean over joints of the speed (m/s), per frame ``(T-1,)``."""
-    return np.linalg.norm(np.diff(np.asarray(j, np.float64), axis=0), axis=-1).mean(1) * fps
-
-
-def window_speed(j, fps, window_s=10.0) -> np.ndarray:
-    sp = joint_speed3d(j, fps)
-    n = int(round(window_s * fps))
-    return np.asarray([sp[s:s + n].mean() for s in range(0, len(sp), n) if len(sp[s:s + n]) >= n // 2])
 
 
 def body_frame(j) -> np.ndarray:
@@ -60,7 +52,7 @@ def loudness_corr(j, fps, music, offset, win_s=2.0) -> float:
 
     dur = len(j) / fps
     y, sr = load_audio(music, sr=22050, start=offset, duration=dur)
-    sp = joint_speed3d(j, fps)
+    sp = joint_speed(j, fps, difference="steps")
     n, m = int(round(win_s * fps)), int(round(win_s * sr))
     k = min(len(sp) // n, len(y) // m)
     if k < 3:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics.motion import window_speed
 from ..skeleton import bone_lengths
 
 WINDOW_S, HOP_S = 8.0, 4.0
@@ -39,14 +40,6 @@ def bone_stats(kp: np.ndarray, ref_px: np.ndarray | None = None) -> dict:
     cv = (L.std(0) / np.maximum(L.mean(0), 1e-6)).mean()
     return {"max_stretch": float(ratio.max() - 1.0), "frames_over_5pct": float((ratio.max(1) > 1.05).mean()),
             "bone_cv": float(cv)}
-
-
-def speed_windows(kp: np.ndarray, fps: float, window_s: float = 10.0) -> np.ndarray:
-    """Mean joint speed (px/s) in consecutive ``window_s`` windows (the last partial one if >= 5 s)."""
-    sp = np.linalg.norm(np.diff(kp, axis=0), axis=-1).mean(1) * fps
-    n = int(round(window_s * fps))
-    out = [sp[s:s + n].mean() for s in range(0, len(sp), n) if len(sp[s:s + n]) >= n // 2]
-    return np.asarray(out)
 
 
 def on_canvas(kp: np.ndarray, canvas) -> float:
@@ -182,7 +175,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
                              "generated": rg, "ground_truth": rr, "wrong_song": rw})
         gt_speed = float(np.mean([r["speed"] for r in rows["ground_truth"]]))
         for g, row in zip(gen_val, rows["generated"]):
-            w = speed_windows(g.keypoints, g.fps) / gt_speed
+            w = window_speed(g.keypoints, g.fps) / gt_speed
             row["speed_window_min"], row["speed_window_max"] = float(w.min()), float(w.max())
         result["val"] = {"split": split, "takes": per_take,
                          "mean": {k: _mean(v) for k, v in rows.items()},
@@ -206,7 +199,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
             gens.append(g)
             r = dance_metrics(g.keypoints, g.fps, g.offset, music_beats(str(path)), g.canvas, ref_px)
             if real_val:
-                w = speed_windows(g.keypoints, g.fps) / result["val"]["gt_mean_speed_px_s"]
+                w = window_speed(g.keypoints, g.fps) / result["val"]["gt_mean_speed_px_s"]
                 r["speed_window_min"], r["speed_window_max"] = float(w.min()), float(w.max())
             r.update({"song": Path(path).parent.name if Path(path).stem == "song" else Path(path).stem,
                       "seconds": round(g.duration, 1), "genre": g.genre, "tempo": g.meta.get("tempo"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import body3d as b3
+from ..skeleton import joint_speed
 
 WINDOW_S, HOP_S = 5.0, 2.5
 PLANTED_HEIGHT = 0.06
@@ -42,12 +43,12 @@ def window_stats(j: np.ndarray, fps: float) -> dict:
     torso = np.linalg.norm(j[:, I["Neck"]] - j[:, I["MidHip"]], axis=-1).mean()
     feet = np.linalg.norm(j[:, I["RAnkle"]] - j[:, I["LAnkle"]], axis=-1).mean() / torso
     root = gaussian_filter1d(j[:, 0, [0, 2]].astype(np.float64), 0.5 * fps, axis=0, mode="nearest")
-    travel = np.linalg.norm(np.diff(root, axis=0), axis=-1).mean() * fps
+    travel = joint_speed(root[:, None], fps, difference="steps").mean()
     slides = []
     for a, t in ((I["RAnkle"], I["RBigToe"]), (I["LAnkle"], I["LBigToe"])):
         low = np.minimum(j[:, a, 1], j[:, t, 1])
         mid = 0.5 * (j[:, a, [0, 2]] + j[:, t, [0, 2]])
-        v = np.linalg.norm(np.diff(mid, axis=0), axis=-1) * fps
+        v = joint_speed(mid[:, None], fps, difference="steps")
         planted = (low[1:] < PLANTED_HEIGHT) & (low[:-1] < PLANTED_HEIGHT)
         if planted.any():
             slides.append(v[planted])

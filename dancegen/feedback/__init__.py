@@ -14,12 +14,12 @@ Main entry points (torch is only imported by :mod:`.losses` and :func:`.online.c
 from .online import OnlineCorrector, correct_batch
 from .repair import repair
 from .structure import (
-    DEFAULT_LIMITS, FAULT_KINDS, Limits, StructureReport, analyze, body_scale, bone_deviation,
+    DEFAULT_LIMITS, FAULT_KINDS, Limits, StructureReport, analyze, bone_deviation,
     bone_stretch, reference_bone_lengths, symmetry_score,
 )
 
 __all__ = [
     "DEFAULT_LIMITS", "FAULT_KINDS", "Limits", "OnlineCorrector", "StructureReport", "analyze",
-    "body_scale", "bone_deviation", "bone_stretch", "correct_batch", "reference_bone_lengths", "repair",
+    "bone_deviation", "bone_stretch", "correct_batch", "reference_bone_lengths", "repair",
     "symmetry_score",
 ]

@@ -26,10 +26,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..skeleton import BONES, J
+from ..skeleton import BONES, J, body_scale, motion_beats
 from .structure import (
-    BONE_DESCENDANTS, FAULT_KINDS, _neighbour_median, body_scale, reference_bone_lengths,
-    stance_symmetry,
+    BONE_DESCENDANTS, FAULT_KINDS, _neighbour_median, reference_bone_lengths, stance_symmetry,
 )
 
 BODY_HEIGHT_TORSOS = 3.0
@@ -117,7 +116,7 @@ def inject_faults(kp, fps: float, rng=None, n_per_kind: int = 10, kinds=FAULT_KI
         raise ConfigError(f"magnitude must be 0 < low <= high, got {magnitude}")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     ref = reference_bone_lengths(kp) if ref is None else np.asarray(ref, dtype=np.float64)
-    scale = body_scale(ref)
+    scale = body_scale(ref=ref)
     T = kp.shape[0]
 
     sym = stance_symmetry(kp, scale)
@@ -250,13 +249,12 @@ def evaluate_injection(kp, fps: float, rng=None, n_per_kind: int = 10, magnitude
     all 18 joints of injected frames), ``jpe_other_px`` (mean over all other frames: damage done
     elsewhere), ``jpe_faulty_px`` (the moved joints before repair, for scale), ``beats_kept`` (fraction
     of the clean sequence's motion beats with a repaired-sequence beat within one frame; motion
-    beats of :func:`dancegen.metrics.beat.motion_beats`, ``refine=False``), ``beats_kept_faulty``
+    beats of :func:`dancegen.skeleton.motion_beats`, ``refine=False``), ``beats_kept_faulty``
     (same for the unrepaired faulty sequence), ``jpe_online_px`` / ``jpe_online_other_px`` (the same
     errors after :class:`~dancegen.feedback.online.OnlineCorrector` ran causally over the faulty
     sequence instead of the offline repair), ``n_moved`` (joint-frames moved by the faults),
     ``n_frames``.
     """
-    from ..metrics.beat import motion_beats
     from .online import OnlineCorrector
     from .repair import repair
     from .structure import DEFAULT_LIMITS, analyze, bone_deviation

@@ -3,8 +3,9 @@ reference lengths in the same unit). Each returns a scalar tensor; formulas are 
 docs/hgr.md.
 
 * :func:`bone_stretch_loss`: one-sided stretch against the reference lengths,
-  ``mean_{b,t,bone} relu(L / ref - 1)``. Foreshortening costs nothing. Every bone 10% too long
-  gives exactly 0.10 (the offline D_bone stretch in loss form).
+  ``mean_{b,t,bone} relu(L / ref - 1)``: the mean of the HGR check's
+  :func:`dancegen.feedback.structure.bone_stretch` (the same function, on tensors). Foreshortening
+  costs nothing. Every bone 10% too long gives exactly 0.10.
 * :func:`bone_symmetry_loss`: left/right bone-length equality, ``mean_{b,pair} |Q(L_R) - Q(L_L)| /
   ref``, where ``Q`` is the ``q``-quantile over time of each bone's length (its apparent "true"
   length in the sequence). This is *not* pose symmetry (which would penalise every asymmetric dance
@@ -19,10 +20,11 @@ from __future__ import annotations
 import torch
 
 from ..errors import ConfigError
-from ..skeleton import BONES, LR_BONE_PAIRS
+from ..skeleton import BONES, LR_BONE_PAIRS, bone_lengths
+from .structure import bone_stretch
 
-_PARENT = [a for a, _ in BONES]
-_CHILD = [b for _, b in BONES]
+#: added under the square root of every bone length so the gradient exists for a zero-length bone
+EPS = 1e-8
 _RB = [r for r, _ in LR_BONE_PAIRS]
 _LB = [l for _, l in LR_BONE_PAIRS]
 
@@ -49,13 +51,6 @@ def _masked_mean(x: torch.Tensor, mask) -> torch.Tensor:
     return (x * m).sum() / m.sum().clamp_min(1.0)
 
 
-def bone_lengths(poses: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Lengths of the 17 bones, ``(..., 18, 2) -> (..., 17)``, with ``sqrt(|v|^2 + eps)`` so the
-    gradient exists for a zero-length bone."""
-    v = poses[..., _CHILD, :] - poses[..., _PARENT, :]
-    return torch.sqrt((v * v).sum(dim=-1) + eps)
-
-
 def bone_stretch_loss(poses: torch.Tensor, ref, mask=None) -> torch.Tensor:
     """One-sided stretch penalty ``mean relu(L_b / ref_b - 1)`` over batch, frames and bones.
 
@@ -69,8 +64,7 @@ def bone_stretch_loss(poses: torch.Tensor, ref, mask=None) -> torch.Tensor:
     scalar tensor, dimensionless (fraction of the reference length). All bones 10% too long: 0.10.
     """
     poses = _check(poses)
-    ratio = bone_lengths(poses) / _ref(ref, poses)
-    return _masked_mean(torch.relu(ratio - 1.0), mask)
+    return _masked_mean(bone_stretch(poses, _ref(ref, poses), eps=EPS), mask)
 
 
 def bone_symmetry_loss(poses: torch.Tensor, ref=None, q: float = 0.95) -> torch.Tensor:
@@ -87,7 +81,7 @@ def bone_symmetry_loss(poses: torch.Tensor, ref=None, q: float = 0.95) -> torch.
     poses = _check(poses)
     if not 0.0 <= q <= 1.0:
         raise ConfigError(f"q must be in [0, 1], got {q}")
-    L = bone_lengths(poses)                                     # (B, T, 17)
+    L = bone_lengths(poses, eps=EPS)                            # (B, T, 17)
     Q = torch.quantile(L, q, dim=1)                             # (B, 17)
     diff = (Q[:, _RB] - Q[:, _LB]).abs()
     if ref is None:

@@ -23,8 +23,13 @@ returned unchanged; one slightly over a limit moves slightly):
 
 Units: anything (pixels, torso-normalised), as long as ``ref_lengths`` is in the same unit;
 speeds are judged in torso lengths (``scale``, default
-:func:`~dancegen.feedback.structure.body_scale` of ``ref_lengths``). Cost: about 0.04 ms per pose
-on the 2-core development CPU (``benchmarks/bench_feedback.py``).
+``dancegen.skeleton.body_scale(ref=ref_lengths)``). Cost: about 0.05 ms per pose on the 2-core
+development CPU (``benchmarks/bench_feedback.py``).
+
+The rules are those of :mod:`dancegen.feedback.structure`, not a copy: the same :class:`Limits`,
+the symmetry :func:`~dancegen.feedback.structure.stance_symmetry` and the bone ratio
+:func:`~dancegen.feedback.structure.bone_ratio`; what differs is that online there is no future
+frame (the asymmetry baseline is the past) and every rule is a clamp rather than a flag.
 
 :func:`correct_batch` is the same jump + bone clamp on torch tensors ``(B, 18, 2)`` (no asymmetry
 step: that needs each sequence's symmetry history), differentiable almost everywhere.
@@ -36,11 +41,8 @@ from collections import deque
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ..skeleton import J
-from .structure import (
-    BONE_DESCENDANTS, DEFAULT_LIMITS, N_BONES, Limits, _CHILD, _L, _LHIP, _NECK, _PARENT, _R, _RHIP,
-    body_scale, stance_symmetry,
-)
+from ..skeleton import J, body_scale, bone_vectors
+from .structure import BONE_DESCENDANTS, DEFAULT_LIMITS, N_BONES, Limits, _L, _R, bone_ratio, stance_symmetry
 
 _DESC = BONE_DESCENDANTS.astype(np.float64)          # (17, 18)
 _DESC_T = np.ascontiguousarray(_DESC.T)               # (18, 17)
@@ -86,7 +88,7 @@ class OnlineCorrector:
     ----------
     ref_lengths : (17,) reference bone lengths, in the unit of the poses.
     fps : frames per second of the generated poses.
-    scale : torso length in that unit; default ``body_scale(ref_lengths)``.
+    scale : torso length in that unit; default ``body_scale(ref=ref_lengths)``.
     limits : :class:`~dancegen.feedback.structure.Limits` (``max_speed``, ``max_accel``,
         ``sym_drop``, ``sym_stance``, ``sym_window`` are used).
     tol : bone stretch tolerated before shortening (0: never longer than the reference).
@@ -115,7 +117,7 @@ class OnlineCorrector:
             raise ConfigError(f"fps must be positive, got {fps}")
         self.ref = ref
         self.fps = float(fps)
-        self.scale = float(scale) if scale is not None else body_scale(ref)
+        self.scale = float(scale) if scale is not None else body_scale(ref=ref)
         if not self.scale > 0:
             raise ConfigError(f"scale must be positive, got {self.scale}")
         self.limits = limits
@@ -124,7 +126,6 @@ class OnlineCorrector:
         # limits converted to the pose unit per frame
         self._dmax_acc = limits.max_accel * self.scale / self.fps ** 2
         self._dmax_vel = limits.max_speed * self.scale / self.fps
-        self._lmax = (1.0 + self.tol) * ref
         self.reset()
 
     def reset(self) -> None:
@@ -133,19 +134,6 @@ class OnlineCorrector:
         self._sym = deque(maxlen=max(2, self.limits.sym_window - 1))
         self.last = {"jump": 0, "asymmetry": False, "bones": 0}
         self.counts = {"frames": 0, "jump": 0, "asymmetry": 0, "bones": 0}
-
-    # -------------------------------------------------------------------------------- helpers
-    def _symmetry(self, p: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        neck = p[_NECK]
-        d = 0.5 * (p[_RHIP] + p[_LHIP]) - neck
-        n = np.sqrt(d[0] * d[0] + d[1] * d[1])
-        u = d / n if n > 1e-9 else np.array([0.0, 1.0])
-        rel = p[_R] - neck
-        mir = neck + 2.0 * (rel @ u)[:, None] * u - rel
-        diff = p[_L] - mir
-        dist = np.sqrt((diff * diff).sum(axis=1))
-        c = max(n, 0.5 * self.scale)
-        return max(0.0, 1.0 - dist.mean() / c), dist, u
 
     # -------------------------------------------------------------------------------- step
     def step(self, pose, prev=None) -> np.ndarray:
@@ -182,7 +170,7 @@ class OnlineCorrector:
                                                 self._dmax_vel)
 
         if self.do_asym:
-            s, _, _ = self._symmetry(p)
+            s = float(stance_symmetry(p, self.scale))
             if pred is not None and len(sym_hist) >= 2:
                 m = float(np.median(sym_hist))
                 drop = float(sym_hist[-1]) - s
@@ -196,17 +184,16 @@ class OnlineCorrector:
                     p[_R] += alpha * er * blame_r[:, None]
                     p[_L] += alpha * el * (~blame_r)[:, None]
                     last["asymmetry"] = True
-                    s = self._symmetry(p)[0]
+                    s = float(stance_symmetry(p, self.scale))
             if prev is None:
                 self._sym.append(s)
 
         if self.do_bones:
-            v = p[_CHILD] - p[_PARENT]
-            L = np.sqrt((v * v).sum(axis=1))
-            over = L > self._lmax
+            ratio = bone_ratio(p, self.ref)
+            over = ratio > 1.0 + self.tol
             if over.any():
-                f = np.where(over, self._lmax / np.maximum(L, 1e-12) - 1.0, 0.0)
-                p = p + _DESC_T @ (f[:, None] * v)
+                f = np.where(over, (1.0 + self.tol) / np.maximum(ratio, 1e-12) - 1.0, 0.0)
+                p = p + _DESC_T @ (f[:, None] * bone_vectors(p))
                 last["bones"] = int(over.sum())
 
         if prev is None:
@@ -256,7 +243,7 @@ def correct_batch(pose, prev1=None, prev2=None, ref=None, fps: float = 25.0, sca
     if ref_t.ndim == 1:
         ref_t = ref_t.unsqueeze(0)
     if scale is None:
-        s = ref_t[:, [6, 9]].mean(dim=1)                    # (1,) or (B,)
+        s = body_scale(ref=ref_t)                           # (1,) or (B,)
     else:
         s = torch.as_tensor(scale, dtype=p.dtype, device=p.device).reshape(-1)
     s = s.reshape(-1, 1)
@@ -283,11 +270,8 @@ def correct_batch(pose, prev1=None, prev2=None, ref=None, fps: float = 25.0, sca
         toward_pred = pred + d * lam.clamp(0.0, 1.0).unsqueeze(-1)
         toward_p1 = prev1 + e * (vmax / v.clamp_min(eps)).unsqueeze(-1)
         p = torch.where(ok.unsqueeze(-1), toward_pred, torch.where(over.unsqueeze(-1), toward_p1, p))
-    child = torch.as_tensor(_CHILD, device=p.device)
-    parent = torch.as_tensor(_PARENT, device=p.device)
-    v = p[:, child] - p[:, parent]                          # (B, 17, 2)
-    L = v.norm(dim=-1).clamp_min(eps)
-    lmax = (1.0 + tol) * ref_t
-    f = torch.clamp(lmax / L, max=1.0) - 1.0                # <= 0, 0 when not stretched
+    ratio = bone_ratio(p, ref_t, eps=eps * eps)             # (B, 17), lengths floored at eps
+    f = torch.clamp((1.0 + tol) / ratio, max=1.0) - 1.0     # <= 0, 0 when not stretched
+    v = bone_vectors(p)                                     # (B, 17, 2)
     desc = torch.as_tensor(_DESC, dtype=p.dtype, device=p.device)
     return p + torch.einsum("bkd,kj->bjd", f.unsqueeze(-1) * v, desc)

@@ -20,6 +20,11 @@ Dance with Melody train takes on the reference skeleton (docs/hgr.md, "3D loop")
 
 ``counts`` records how often each rule was broken and each action taken; ``frames`` how many poses
 were checked.
+
+Each rule is written once, as a function on ``(T, J3, 3)`` joints (:func:`bone_faults`,
+:func:`symmetry_faults`, :func:`jump_faults`, :func:`foot_slides`, :func:`below_floor`): the
+generator's loop (:class:`Corrector3D`, on the previous and the new pose) and the whole-dance check
+(:func:`check3d`, ``dancegen check``, the dance's meta) call the same functions.
 """
 from __future__ import annotations
 
@@ -28,6 +33,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import body3d as b3
+from ..skeleton import joint_speed
+
+#: (ankle, big toe) of the right and the left foot
+FEET3D = ((11, 12), (15, 16))
 
 
 @dataclass
@@ -39,8 +48,61 @@ class Rules3D:
     max_resample: int = 2
 
 
+# ------------------------------------------------------------------------------------ the rules
+def bone_faults(lengths: np.ndarray, ref: np.ndarray, tol: float) -> np.ndarray:
+    """``(..., NB3)`` bone lengths -> ``(...)`` bool: some bone off its reference by more than
+    ``tol`` (relative)."""
+    return (np.abs(lengths / ref - 1.0) > tol).any(axis=-1)
+
+
+def symmetry_faults(lengths: np.ndarray, ref: np.ndarray, tol: float) -> np.ndarray:
+    """``(..., NB3)`` bone lengths -> ``(...)`` bool: some left bone differs from its right twin by
+    more than ``tol`` of the right bone's reference length."""
+    r = [a for a, _ in b3.LR_BONE_PAIRS3D]
+    l_ = [b for _, b in b3.LR_BONE_PAIRS3D]
+    return (np.abs(lengths[..., r] - lengths[..., l_]) / np.asarray(ref)[r] > tol).any(axis=-1)
+
+
+def jump_faults(joints: np.ndarray, fps: float, max_speed: float) -> np.ndarray:
+    """``(T, J3, 3)`` metres -> ``(T,)`` bool: some joint faster than ``max_speed`` (m/s, 1 um/s of
+    slack) over the step into the frame (:func:`dancegen.skeleton.joint_speed`, steps, per joint);
+    frame 0 never jumps."""
+    out = np.zeros(len(joints), bool)
+    if len(joints) > 1:
+        out[1:] = joint_speed(joints, fps, per_joint=True, difference="steps").max(axis=1) > max_speed + 1e-6
+    return out
+
+
+def foot_slides(joints: np.ndarray, contacts: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Feet in contact in a frame and the one before that move more than ``tol`` (m) on the floor.
+
+    ``joints (T, J3, 3)``, ``contacts (T, 2)`` (right, left; > 0.5 planted). Returns ``(slide (T, 2)
+    bool, moves (T, 2, 3))``: the foot's (ankle and toe mean) horizontal move into each frame (y
+    set to 0; frame 0: none)."""
+    j = np.asarray(joints, np.float64)
+    c = np.asarray(contacts) > 0.5
+    moves = np.zeros((len(j), 2, 3))
+    for k, fj in enumerate(FEET3D):
+        mid = j[:, list(fj)].mean(axis=1)
+        moves[1:, k] = np.diff(mid, axis=0)
+    moves[..., 1] = 0.0
+    slide = np.zeros((len(j), 2), bool)
+    slide[1:] = c[1:] & c[:-1] & (np.linalg.norm(moves[1:], axis=-1) > tol)
+    return slide, moves
+
+
+def below_floor(joints: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(..., J3, 3)`` -> ``(mask (...), lowest foot height (...))``: the lowest foot point
+    (:data:`dancegen.body3d.FOOT3D`) more than ``tol`` (m) below the floor (y = 0)."""
+    low = np.asarray(joints)[..., list(b3.FOOT3D), 1].min(axis=-1)
+    return low < -tol, low
+
+
+# ------------------------------------------------------------------------------------ the loop
 @dataclass
 class Corrector3D:
+    """The rules applied to one pose at a time, inside the generator's loop (see the module doc)."""
+
     ref_lengths: np.ndarray
     fps: float
     rules: Rules3D = field(default_factory=Rules3D)
@@ -52,34 +114,27 @@ class Corrector3D:
 
     def structure_faults(self, world: np.ndarray) -> dict:
         L = b3.bone_lengths(world)
-        dev = np.abs(L / self.ref_lengths - 1.0)
-        sym = max(abs(L[r] - L[l]) / self.ref_lengths[r] for r, l in b3.LR_BONE_PAIRS3D)
-        return {"bones": bool(dev.max() > self.rules.bone_tol), "symmetry": bool(sym > self.rules.bone_tol)}
+        return {"bones": bool(bone_faults(L, self.ref_lengths, self.rules.bone_tol)),
+                "symmetry": bool(symmetry_faults(L, self.ref_lengths, self.rules.bone_tol))}
 
     def jump(self, world: np.ndarray, prev: np.ndarray | None) -> bool:
         if prev is None:
             return False
-        return bool(np.linalg.norm(world - prev, axis=-1).max() * self.fps > self.rules.max_speed)
+        return bool(jump_faults(np.stack([prev, world]), self.fps, self.rules.max_speed)[1])
 
     def fix_floor_and_slide(self, world, prev, contact, prev_contact, count: bool = True):
         """Return ``(root shift (3,), acted rules)`` for the floor and sliding rules (counted in
         :attr:`counts` when ``count``; the generator counts the pose it keeps, see :meth:`commit`)."""
         shift = np.zeros(3)
         acted = []
-        feet = [list(p) for p in ((11, 12), (15, 16))]
-        if prev is not None:
-            moves = []
-            for k, fj in enumerate(feet):
-                if contact[k] > 0.5 and prev_contact is not None and prev_contact[k] > 0.5:
-                    d = world[fj].mean(0) - prev[fj].mean(0)
-                    d[1] = 0.0
-                    if np.linalg.norm(d) > self.rules.slide_tol:
-                        moves.append(d)
-            if moves:
+        if prev is not None and prev_contact is not None:
+            slide, moves = foot_slides(np.stack([prev, world]), np.stack([prev_contact, contact]),
+                                       self.rules.slide_tol)
+            if slide[1].any():
                 acted.append("foot_slide")
-                shift -= np.mean(moves, axis=0)
-        low = min(world[11, 1], world[12, 1], world[15, 1], world[16, 1])
-        if low < -self.rules.floor_tol:
+                shift -= moves[1][slide[1]].mean(axis=0)
+        low_mask, low = below_floor(world, self.rules.floor_tol)
+        if low_mask:
             acted.append("below_floor")
             shift[1] += -low
         if count:
@@ -94,32 +149,24 @@ class Corrector3D:
         self.last_acted = []
 
 
+# ------------------------------------------------------------------------------------ a whole dance
 def check3d(joints: np.ndarray, fps: float, ref_lengths: np.ndarray | None = None,
             rules: Rules3D | None = None, contacts: np.ndarray | None = None) -> dict:
-    """The 3D rules over a whole dance (the same rules the generator's loop enforces): per-frame
-    boolean masks ``(T,)`` for ``bones``, ``symmetry``, ``jump``, ``foot_slide``, ``below_floor``.
+    """The 3D rules over a whole dance (the same rule functions the generator's loop enforces):
+    per-frame boolean masks ``(T,)`` for ``bones``, ``symmetry``, ``jump``, ``foot_slide``,
+    ``below_floor``.
 
     ``joints (T, 17, 3)`` metres; ``ref_lengths`` default: the dance's own median bone lengths;
-    ``contacts (T, 2)`` default: :func:`dancegen.model.motion3d.foot_contacts` on the height alone
-    (a foot within 6 cm of the floor is taken as planted)."""
+    ``contacts (T, 2)`` default: a foot within 6 cm of the floor (ankle or toe) is taken as planted
+    (:func:`dancegen.model.motion3d.foot_contacts` on the height alone)."""
     r = rules or Rules3D()
     j = np.asarray(joints, np.float64)
     L = b3.bone_lengths(j)
     ref = np.median(L, axis=0) if ref_lengths is None else np.asarray(ref_lengths, np.float64)
-    out = {"bones": (np.abs(L / ref - 1.0) > r.bone_tol).any(1)}
-    sym = np.stack([np.abs(L[:, a] - L[:, b]) / ref[a] for a, b in b3.LR_BONE_PAIRS3D], 1)
-    out["symmetry"] = (sym > r.bone_tol).any(1)
-    jump = np.zeros(len(j), bool)
-    jump[1:] = np.linalg.norm(np.diff(j, axis=0), axis=-1).max(1) * fps > r.max_speed + 1e-6
-    out["jump"] = jump
     if contacts is None:
-        contacts = np.stack([np.minimum(j[:, a, 1], j[:, t, 1]) < 0.06 for a, t in ((11, 12), (15, 16))], 1)
-    slide = np.zeros(len(j), bool)
-    for k, fj in enumerate(((11, 12), (15, 16))):
-        mid = j[:, list(fj)].mean(1)[:, [0, 2]]
-        d = np.r_[0.0, np.linalg.norm(np.diff(mid, axis=0), axis=-1)]
-        both = np.r_[False, (contacts[1:, k] > 0.5) & (contacts[:-1, k] > 0.5)]
-        slide |= both & (d > r.slide_tol)
-    out["foot_slide"] = slide
-    out["below_floor"] = j[:, [11, 12, 15, 16], 1].min(1) < -r.floor_tol
-    return out
+        contacts = np.stack([np.minimum(j[:, a, 1], j[:, t, 1]) < 0.06 for a, t in FEET3D], 1)
+    return {"bones": bone_faults(L, ref, r.bone_tol),
+            "symmetry": symmetry_faults(L, ref, r.bone_tol),
+            "jump": jump_faults(j, fps, r.max_speed),
+            "foot_slide": foot_slides(j, contacts, r.slide_tol)[0].any(axis=1),
+            "below_floor": below_floor(j, r.floor_tol)[0]}

@@ -28,49 +28,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
+from ..skeleton import fill_gaps
 from .structure import (
     BONE_DESCENDANTS, DEFAULT_LIMITS, Limits, StructureReport, _CHILD, _PARENT, _check_kp, analyze,
 )
-
-
-def interpolate_joints(kp: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Re-estimate the bad joint-frames of a sequence by a cubic spline through each joint's good
-    frames.
-
-    Parameters
-    ----------
-    kp : (T, J, D) positions, any unit.
-    bad : (T, J) bool, True where the position must be re-estimated.
-
-    Returns
-    -------
-    out : (T, J, D) float64, a copy with the bad entries replaced.
-    fixed : (T, J) bool, the entries actually replaced (a joint with fewer than 2 good frames is left
-        as it is).
-    """
-    from scipy.interpolate import CubicSpline
-
-    kp = np.asarray(kp, dtype=np.float64)
-    bad = np.asarray(bad, dtype=bool)
-    if bad.shape != kp.shape[:2]:
-        raise DataError(f"bad mask shape {bad.shape} does not match keypoints {kp.shape[:2]}")
-    out = kp.copy()
-    fixed = np.zeros_like(bad)
-    T = kp.shape[0]
-    t_all = np.arange(T)
-    for j in np.nonzero(bad.any(axis=0))[0]:
-        good = t_all[~bad[:, j]]
-        if len(good) < 2:
-            continue
-        tb = t_all[bad[:, j]]
-        if len(good) >= 4:
-            f = CubicSpline(good, kp[good, j], axis=0, bc_type="not-a-knot")
-            val = f(np.clip(tb, good[0], good[-1]))
-        else:
-            val = np.stack([np.interp(tb, good, kp[good, j, d]) for d in range(kp.shape[2])], axis=-1)
-        out[tb, j] = val
-        fixed[tb, j] = True
-    return out, fixed
 
 
 def shorten_stretched(kp: np.ndarray, ref: np.ndarray, tol: float = 0.0,
@@ -160,7 +121,8 @@ def repair(kp, fps: float, ref=None, report: StructureReport | None = None,
             if len(sub):
                 rows = tt[jj == j]
                 bad[np.ix_(rows, np.nonzero(sub[0])[0])] = True
-    out, fixed = interpolate_joints(kp, bad)
+    # a cubic spline through each joint's good frames (linear with 2-3 of them, left alone below 2)
+    out, fixed = fill_gaps(kp, bad, method="cubic", min_good=2)
     unrepaired = sorted(set(np.nonzero((bad & ~fixed).any(axis=0))[0].tolist()))
 
     out, shortened = shorten_stretched(out, ref, tol=limits.stretch_tol)

@@ -4,8 +4,15 @@ runs them all and lists the faulty frames of each kind.
 
 Units. Positions may be in any length unit (pixels, torso-normalised, ...) as long as the reference
 bone lengths are in the same unit. Speeds and accelerations are reported in *torso lengths* per
-second (per second squared), where the torso length ``s`` is :func:`body_scale` of the reference
-bone lengths; that makes the human limits independent of the canvas and of the person's size.
+second (per second squared), where the torso length ``s`` is
+:func:`dancegen.skeleton.body_scale` of the reference bone lengths (``body_scale(ref=ref)``); that
+makes the human limits independent of the canvas and of the person's size. Bone lengths, the body
+scale and joint speeds come from :mod:`dancegen.skeleton`, the one definition of each.
+
+These checks are written once: ``dancegen check`` (:func:`analyze`), the online loop
+(:mod:`dancegen.feedback.online`: the same :class:`Limits`, :func:`stance_symmetry` and
+:func:`bone_ratio`, as clamps) and the training losses (:mod:`dancegen.feedback.losses`:
+:func:`bone_stretch` on tensors) use them.
 
 All formulas are restated, with the fault rules and where each limit comes from, in docs/hgr.md.
 """
@@ -16,7 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError
-from ..skeleton import BONE_NAMES, BONES, J, LR_BONE_PAIRS, LR_PAIRS, OPENPOSE18_JOINTS
+from ..skeleton import (
+    BONE_NAMES, BONES, J, LR_BONE_PAIRS, LR_PAIRS, OPENPOSE18_JOINTS, is_tensor, body_scale, bone_lengths,
+    joint_speed,
+)
 
 N_BONES = len(BONES)
 _PARENT = np.array([a for a, _ in BONES])
@@ -24,8 +34,6 @@ _CHILD = np.array([b for _, b in BONES])
 _R = np.array([r for r, _ in LR_PAIRS])
 _L = np.array([l for _, l in LR_PAIRS])
 _NECK, _RHIP, _LHIP = 1, 8, 11
-# neck-RHip and neck-LHip bones, whose reference lengths define the body scale
-_TORSO_BONES = (6, 9)
 
 FAULT_KINDS = ("asymmetry", "bone_stretch", "jump")
 
@@ -91,11 +99,6 @@ def _check_kp(kp, name: str = "keypoints", min_frames: int = 1) -> np.ndarray:
     return kp
 
 
-def _bone_lengths(kp: np.ndarray) -> np.ndarray:
-    d = kp[..., _CHILD, :] - kp[..., _PARENT, :]
-    return np.sqrt(np.einsum("...i,...i->...", d, d))
-
-
 def _descendants() -> np.ndarray:
     """(17, 18) bool: ``D[b, j]`` is True when joint j is the child of bone b or below it."""
     children = {a: [] for a in range(J)}
@@ -129,21 +132,37 @@ def body_axis(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     direction : (..., 2) unit vector from the neck to the mid-hip; ``(0, 1)`` (image down) where
         neck and mid-hip coincide.
     """
-    kp = np.asarray(kp, dtype=np.float64)
+    neck, u, _ = _axis(np.asarray(kp, dtype=np.float64))
+    return neck, u
+
+
+_DOWN = np.array([0.0, 1.0])
+
+
+def _axis(kp: np.ndarray):
+    """:func:`body_axis` of float64 keypoints plus the torso length (neck to mid-hip) ``(...)``."""
     neck = kp[..., _NECK, :]
     d = 0.5 * (kp[..., _RHIP, :] + kp[..., _LHIP, :]) - neck
-    n = np.linalg.norm(d, axis=-1, keepdims=True)
-    down = np.broadcast_to(np.array([0.0, 1.0]), d.shape)
-    u = np.where(n > 1e-9, d / np.maximum(n, 1e-12), down)
-    return neck, u
+    n = np.sqrt((d * d).sum(axis=-1))
+    u = np.where((n > 1e-9)[..., None], d / np.maximum(n, 1e-12)[..., None], _DOWN)
+    return neck, u, n
 
 
 def reflect(points: np.ndarray, origin: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """Reflect ``points (..., K, 2)`` across the line through ``origin (..., 2)`` along the unit
     vector ``direction (..., 2)``: ``p' = o + 2((p - o).u) u - (p - o)``."""
     rel = points - origin[..., None, :]
-    along = np.einsum("...ki,...i->...k", rel, direction)
+    along = (rel * direction[..., None, :]).sum(axis=-1)
     return origin[..., None, :] + 2.0 * along[..., None] * direction[..., None, :] - rel
+
+
+def _mirror_distance(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(||p_k^L - mirror(p_k^R)|| (..., 8), torso length (...))`` of float64 keypoints
+    ``(..., 18, 2)``: :func:`reflect` across :func:`body_axis` (the online loop calls this for
+    every generated pose, so it stays lean)."""
+    neck, u, n = _axis(kp)
+    diff = kp[..., _L, :] - reflect(kp[..., _R, :], neck, u)
+    return np.sqrt((diff * diff).sum(axis=-1)), n
 
 
 def symmetry_terms(kp: np.ndarray, scale=None) -> np.ndarray:
@@ -160,13 +179,8 @@ def symmetry_terms(kp: np.ndarray, scale=None) -> np.ndarray:
     (..., 8) float64, in units of ``c``, ordered as :data:`dancegen.skeleton.LR_PAIRS`.
     """
     kp = np.asarray(kp, dtype=np.float64)
-    o, u = body_axis(kp)
-    mirrored_r = reflect(kp[..., _R, :], o, u)
-    dist = np.linalg.norm(kp[..., _L, :] - mirrored_r, axis=-1)
-    if scale is None:
-        c = np.linalg.norm(0.5 * (kp[..., _RHIP, :] + kp[..., _LHIP, :]) - kp[..., _NECK, :], axis=-1)
-    else:
-        c = np.broadcast_to(np.asarray(scale, dtype=np.float64), kp.shape[:-2])
+    dist, torso = _mirror_distance(kp)
+    c = torso if scale is None else np.broadcast_to(np.asarray(scale, dtype=np.float64), kp.shape[:-2])
     return dist / np.maximum(c, 1e-6)[..., None]
 
 
@@ -211,10 +225,11 @@ def stance_symmetry(kp: np.ndarray, scale: float) -> np.ndarray:
     """S_sym as :func:`analyze` uses it: ``c`` is the pose's own torso length (neck to mid-hip),
     floored at ``0.5 * scale`` so that a body bent toward the camera (torso foreshortened to almost
     nothing) does not blow the score up. ``kp (..., 18, 2)``, ``scale`` the reference torso length
-    (:func:`body_scale`); returns ``(...)`` in ``[0, 1]``."""
+    (``dancegen.skeleton.body_scale(ref=ref)``); returns ``(...)`` in ``[0, 1]``."""
     kp = np.asarray(kp, dtype=np.float64)
-    torso = np.linalg.norm(0.5 * (kp[..., _RHIP, :] + kp[..., _LHIP, :]) - kp[..., _NECK, :], axis=-1)
-    return symmetry_score(kp, scale=np.maximum(torso, 0.5 * float(scale)))
+    dist, torso = _mirror_distance(kp)
+    c = np.maximum(np.maximum(torso, 0.5 * float(scale)), 1e-6)
+    return (1.0 - (dist / c[..., None]).mean(axis=-1)).clip(0.0, 1.0)
 
 
 def _neighbour_median(x: np.ndarray, window: int) -> np.ndarray:
@@ -273,9 +288,9 @@ def reference_bone_lengths(kp, q: float = 97.0, share_lr: bool = True) -> np.nda
     (17,) float64, same unit as ``kp``, ordered as :data:`dancegen.skeleton.BONES`.
     """
     if isinstance(kp, (list, tuple)):
-        lengths = np.concatenate([_bone_lengths(_check_kp(k)).reshape(-1, N_BONES) for k in kp])
+        lengths = np.concatenate([bone_lengths(_check_kp(k)).reshape(-1, N_BONES) for k in kp])
     else:
-        lengths = _bone_lengths(_check_kp(kp)).reshape(-1, N_BONES)
+        lengths = bone_lengths(_check_kp(kp)).reshape(-1, N_BONES)
     if lengths.shape[0] == 0:
         raise DataError("cannot compute reference bone lengths of an empty sequence")
     ref = np.percentile(lengths, q, axis=0)
@@ -285,21 +300,13 @@ def reference_bone_lengths(kp, q: float = 97.0, share_lr: bool = True) -> np.nda
     return ref
 
 
-def body_scale(ref: np.ndarray) -> float:
-    """Torso length implied by reference bone lengths ``(17,)``: the mean reference length of the
-    neck-RHip and neck-LHip bones. Speeds and accelerations are expressed in this unit."""
-    ref = np.asarray(ref, dtype=np.float64)
-    s = float(ref[list(_TORSO_BONES)].mean())
-    if not s > 0:
-        raise DataError(f"reference torso length must be positive, got {s}; are the hips and neck "
-                        "all at one point?")
-    return s
-
-
-def bone_ratio(kp: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``L_b / ref_b`` for each bone, shape ``(..., 17)``, dimensionless."""
-    kp = np.asarray(kp, dtype=np.float64)
-    return _bone_lengths(kp) / np.maximum(np.asarray(ref, dtype=np.float64), 1e-12)
+def bone_ratio(kp, ref, eps: float = 0.0):
+    """``L_b / ref_b`` for each bone, shape ``(..., 17)``, dimensionless. numpy, or torch tensors
+    (``ref`` broadcast against ``(..., 17)``; ``eps`` as in :func:`dancegen.skeleton.bone_lengths`)."""
+    if not is_tensor(kp):
+        kp = np.asarray(kp, dtype=np.float64)
+        ref = np.asarray(ref, dtype=np.float64)
+    return bone_lengths(kp, eps=eps) / ref.clip(min=1e-12)
 
 
 def bone_deviation(kp: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -322,27 +329,16 @@ def bone_deviation(kp: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.abs(bone_ratio(kp, ref) - 1.0).mean(axis=-1)
 
 
-def bone_stretch(kp: np.ndarray, ref: np.ndarray) -> np.ndarray:
+def bone_stretch(kp, ref, eps: float = 0.0):
     """One-sided stretch of each bone, ``max(0, L_b / ref_b - 1)``, shape ``(..., 17)``.
 
     Foreshortening (a bone shorter than its reference) gives 0: it is not a fault. A bone 10%
-    longer than its reference gives 0.10."""
-    return np.maximum(bone_ratio(kp, ref) - 1.0, 0.0)
+    longer than its reference gives 0.10. numpy or torch (the training loss
+    :func:`dancegen.feedback.losses.bone_stretch_loss` is its mean), as :func:`bone_ratio`."""
+    return (bone_ratio(kp, ref, eps) - 1.0).clip(min=0.0)
 
 
 # ------------------------------------------------------------------------------------ jumps
-def joint_speed(kp: np.ndarray, fps: float, scale: float = 1.0) -> np.ndarray:
-    """Speed of every joint, ``||p_t - p_{t-1}|| * fps / scale``, shape ``(T, 18)``.
-
-    Backward difference: sample t is the speed over the step into frame t; sample 0 is 0.
-    Units: ``scale`` lengths per second (torso lengths/s with ``scale = body_scale(ref)``)."""
-    kp = np.asarray(kp, dtype=np.float64)
-    v = np.zeros(kp.shape[:2])
-    if kp.shape[0] > 1:
-        v[1:] = np.linalg.norm(np.diff(kp, axis=0), axis=-1)
-    return v * (float(fps) / float(scale))
-
-
 def joint_acceleration(kp: np.ndarray, fps: float, scale: float = 1.0) -> np.ndarray:
     """Acceleration magnitude of every joint, ``||p_{t+1} - 2 p_t + p_{t-1}|| * fps^2 / scale``,
     shape ``(T, 18)`` (central second difference; the first and last samples are 0).
@@ -537,7 +533,7 @@ def analyze(kp, fps: float, ref=None, limits: Limits = DEFAULT_LIMITS) -> Struct
     ref = np.asarray(ref, dtype=np.float64)
     if ref.shape != (N_BONES,) or not np.all(ref > 0):
         raise DataError(f"reference bone lengths must be {N_BONES} positive numbers, got shape {ref.shape}")
-    scale = body_scale(ref)
+    scale = body_scale(ref=ref)
 
     sym = stance_symmetry(kp, scale)
     asym_frames, drop = asymmetry_faults(sym, limits)
@@ -546,7 +542,9 @@ def analyze(kp, fps: float, ref=None, limits: Limits = DEFAULT_LIMITS) -> Struct
     stretch = np.maximum(ratio - 1.0, 0.0)
     dev = np.abs(ratio - 1.0).mean(axis=-1)
 
-    speed = joint_speed(kp, fps, scale)
+    # every joint's speed over the step into frame t, torso lengths/s; nothing moves into frame 0
+    speed = np.zeros(kp.shape[:2])
+    speed[1:] = joint_speed(kp, fps, scale=scale, per_joint=True, difference="steps")
     accel = joint_acceleration(kp, fps, scale)
     outlier = temporal_outlier(kp, scale)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import importlib
 
 # Public name -> submodule. Imported lazily (PEP 562) so that ``dancegen --help``, which imports
-# ``dancegen.metrics.commands``, does not pay for scipy.
+# ``dancegen.evaluate.commands``, does not pay for scipy.
 _EXPORTS = {
     "beat": ("motion_beats", "joint_speed", "beat_alignment_error", "beat_align_score_bailando",
              "beat_align_score_fact", "beat_metrics"),
-    "motion": ("joint_position_error", "smoothness"),
+    "motion": ("joint_position_error", "smoothness", "window_speed"),
     "features": ("kinetic_features", "kinetic_features_aist", "kinetic_features_2d",
                  "geometric_features_2d", "geometric_relations_2d", "motion_features",
                  "KINETIC_FEATURE_NAMES", "GEOMETRIC_FEATURE_NAMES"),

@@ -4,7 +4,7 @@ Definitions (see docs/metrics.md):
 
 * **Motion beat**: a local minimum of the smoothed mean joint speed, i.e. a moment where the body
   briefly stops or changes direction (the "kinematic beat" of Kim et al. 2003, as used by AIST++/FACT
-  and Bailando).
+  and Bailando): :func:`dancegen.skeleton.motion_beats`, re-exported here.
 * **Beat alignment error** (the paper's, seconds): the mean over music beats of the distance to the
   nearest motion beat.
 * **Beat-align score**, in the two published forms (they are *not* the same number, always name which):
@@ -23,19 +23,16 @@ All times are seconds. Only music beats inside the motion's time span count (``s
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import find_peaks
 
 from ..errors import ConfigError, DataError
+# the motion beats and the joint speed are defined once, in the core layer (re-exported here as
+# part of the metrics' public names)
+from ..skeleton import (  # noqa: F401
+    DEFAULT_MIN_INTERVAL_S, DEFAULT_MIN_PROMINENCE, DEFAULT_SMOOTH_S, joint_speed, motion_beats,
+)
 
-#: Gaussian smoothing of the speed curve, seconds (Bailando/FACT: sigma 5 frames at 60 fps).
-DEFAULT_SMOOTH_S = 5.0 / 60.0
 #: Kernel width of the beat-align scores, seconds (published: 3 frames at 60 fps).
 DEFAULT_SIGMA_S = 3.0 / 60.0
-#: Minimum time between two motion beats, seconds.
-DEFAULT_MIN_INTERVAL_S = 0.1
-#: Minimum prominence of a speed minimum, as a fraction of the mean smoothed speed.
-DEFAULT_MIN_PROMINENCE = 0.05
 
 __all__ = [
     "DEFAULT_SIGMA_S", "joint_speed", "motion_beats", "beat_alignment_error",
@@ -50,91 +47,6 @@ def _as_seq(kp, name="kp") -> np.ndarray:
     if not np.all(np.isfinite(kp)):
         raise DataError(f"{name} contains NaN or inf; fill or drop those frames first")
     return kp
-
-
-def joint_speed(kp: np.ndarray, fps: float, smooth_s: float = DEFAULT_SMOOTH_S) -> np.ndarray:
-    """Mean joint speed per frame, Gaussian-smoothed.
-
-    Parameters
-    ----------
-    kp : (T, J, D) joint positions (pixels, metres, ... any length unit), ``T >= 2``.
-    fps : frames per second.
-    smooth_s : standard deviation of the Gaussian smoothing, seconds (``smooth_s * fps`` frames);
-        0 disables smoothing.
-
-    Returns
-    -------
-    (T,) float64, length unit per second: ``mean_j ||dp_j/dt||`` with the central difference
-    (``numpy.gradient``, one-sided at the ends), so sample ``t`` is the speed at frame ``t``.
-    """
-    kp = _as_seq(kp)
-    if kp.shape[0] < 2:
-        raise DataError(f"need at least 2 frames to measure speed, got {kp.shape[0]}")
-    vel = np.gradient(kp, axis=0) * float(fps)
-    speed = np.linalg.norm(vel, axis=-1).mean(axis=1)
-    if smooth_s > 0:
-        speed = gaussian_filter1d(speed, smooth_s * float(fps), mode="nearest")
-    return speed
-
-
-def motion_beats(
-    kp: np.ndarray,
-    fps: float,
-    smooth_s: float = DEFAULT_SMOOTH_S,
-    min_interval_s: float = DEFAULT_MIN_INTERVAL_S,
-    min_prominence: float = DEFAULT_MIN_PROMINENCE,
-    refine: bool = True,
-    offset: float = 0.0,
-) -> np.ndarray:
-    """Times of the motion beats: local minima of the smoothed mean joint speed.
-
-    Rule: ``s = joint_speed(kp, fps, smooth_s)``; a frame ``t`` (not the first or last) is a motion
-    beat when ``s[t]`` is a strict local minimum whose prominence (how far the speed rises on both
-    sides before reaching a lower value, :func:`scipy.signal.find_peaks` on ``-s``) is at least
-    ``min_prominence * mean(s)``, and no deeper minimum lies within ``min_interval_s``. With
-    ``refine`` the minimum is placed between frames by fitting a parabola through ``s[t-1..t+1]``
-    (shift at most half a frame), which matters at low frame rates (a 25 fps frame is 40 ms, close
-    to the 50 ms score kernel). A motion that never moves has no beats.
-
-    Parameters
-    ----------
-    kp : (T, J, D) joint positions, any length unit.
-    fps : frames per second.
-    smooth_s : Gaussian smoothing of the speed, seconds (default 5/60 s, the published 5 frames
-        at 60 fps).
-    min_interval_s : minimum spacing of two beats, seconds.
-    min_prominence : minimum prominence as a fraction of the mean smoothed speed.
-    refine : sub-frame parabolic refinement.
-    offset : time of frame 0 in the music, seconds (``Dance.offset``), added to the result.
-
-    Returns
-    -------
-    (B,) float64 sorted beat times, seconds.
-
-    Examples
-    --------
-    >>> t = np.arange(240) / 60.0
-    >>> kp = np.zeros((240, 1, 2)); kp[:, 0, 0] = 100 * np.sin(2 * np.pi * t)   # turns at .25, .75, ...
-    >>> np.round(motion_beats(kp, 60), 3)
-    array([0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75])
-    """
-    fps = float(fps)
-    if not fps > 0:
-        raise ConfigError(f"fps must be positive, got {fps}")
-    s = joint_speed(kp, fps, smooth_s)
-    mean = float(s.mean())
-    if not mean > 0:
-        return np.zeros(0)
-    distance = max(1, int(round(min_interval_s * fps)))
-    idx, _ = find_peaks(-s, prominence=min_prominence * mean, distance=distance)
-    t = idx.astype(np.float64)
-    if refine and len(idx):
-        a, b, c = s[idx - 1], s[idx], s[idx + 1]
-        den = a - 2 * b + c
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shift = np.where(den > 0, 0.5 * (a - c) / den, 0.0)
-        t = t + np.clip(shift, -0.5, 0.5)
-    return t / fps + float(offset)
 
 
 def _beats(x, name) -> np.ndarray:

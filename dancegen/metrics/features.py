@@ -7,7 +7,8 @@
   reproduces the published acceleration term's operator-precedence error.
 * :func:`kinetic_features_aist` — the same on 3D joints (metres, y up), AIST++/Bailando style.
 * :func:`kinetic_features_2d` — our kinetic features of OpenPose-18 2D keypoints: the same formula
-  on keypoints divided by the sequence's median torso length (body-size normalised).
+  on keypoints divided by the sequence's median torso length (body-size normalised,
+  :func:`dancegen.skeleton.body_scale`).
 * :func:`geometric_features_2d` — our geometric features of OpenPose-18 2D keypoints: statistics of
   joint angles, distances and boolean pose relations (defined in :data:`GEOMETRIC_FEATURE_NAMES`).
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..skeleton import J as N_JOINTS
-from ..skeleton import OPENPOSE18_JOINTS, root, torso_length
+from ..skeleton import OPENPOSE18_JOINTS, body_scale, root
 
 __all__ = [
     "kinetic_features", "kinetic_features_aist", "kinetic_features_2d", "geometric_features_2d",
@@ -130,13 +131,6 @@ def kinetic_features_aist(joints3d: np.ndarray, fps: float = 60.0, up_axis: int 
     return kinetic_features(x, fps, up_axis=up_axis, compat_aist_bug=compat_aist_bug)
 
 
-def _body_scale(kp: np.ndarray) -> float:
-    s = float(np.median(torso_length(kp)))
-    if not np.isfinite(s) or s <= 0:
-        raise DataError("cannot normalise by body size: the median torso length (neck to mid-hip) is 0")
-    return s
-
-
 def _check_op18(kp, min_frames=3) -> np.ndarray:
     x = _check(kp, min_frames, name="keypoints")
     if x.shape[1:] != (N_JOINTS, 2):
@@ -157,7 +151,7 @@ def kinetic_features_2d(kp: np.ndarray, fps: float) -> np.ndarray:
     bounce are part of a dance); the canvas size and the dancer's size are not.
     """
     x = _check_op18(kp)
-    return kinetic_features(x / _body_scale(x), fps, up_axis=1)
+    return kinetic_features(x / body_scale(x), fps, up_axis=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +201,7 @@ def geometric_relations_2d(kp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(cont (T, 20) float64, boolean (T, 7) bool)``.
     """
     x = _check_op18(kp, min_frames=1)
-    q = (x - root(x)[:, None, :]) / _body_scale(x)
+    q = (x - root(x)[:, None, :]) / body_scale(x)
     P = lambda j: q[:, j, :]  # noqa: E731
     mid_hip = 0.5 * (P(_RH) + P(_LH))
     up = lambda j: -P(j)[:, 1]  # noqa: E731  height, up positive

@@ -7,8 +7,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..skeleton import joint_speed
 
-__all__ = ["joint_position_error", "smoothness"]
+__all__ = ["joint_position_error", "smoothness", "window_speed"]
+
+
+def window_speed(kp: np.ndarray, fps: float, window_s: float = 10.0) -> np.ndarray:
+    """Mean joint speed in consecutive ``window_s`` windows (the last partial one when it is at least
+    half a window), in the unit of ``kp`` per second: 2D pixels (the README's "every 10-s window's
+    speed / real") or 3D metres (the whole-song figures of :mod:`dancegen.evaluate.longform`).
+
+    The speed is :func:`dancegen.skeleton.joint_speed` with frame-to-frame steps, averaged over the
+    joints and then over the steps of each window.
+
+    >>> kp = np.zeros((51, 2, 2)); kp[:, :, 0] = np.arange(51)[:, None] * 4.0   # 4 px a frame
+    >>> window_speed(kp, 25.0, window_s=1.0)                                  # 100 px/s
+    array([100., 100.])
+    """
+    sp = joint_speed(kp, fps, difference="steps")
+    n = int(round(window_s * fps))
+    return np.asarray([sp[s:s + n].mean() for s in range(0, len(sp), n) if len(sp[s:s + n]) >= n // 2])
 
 
 def joint_position_error(pred: np.ndarray, true: np.ndarray, confidence: np.ndarray | None = None,
@@ -60,7 +78,8 @@ def smoothness(kp: np.ndarray, fps: float) -> dict:
     With ``dt = 1 / fps``:
     ``v_t = (x_{t+1} - x_t) / dt``, ``a_t = (x_{t+1} - 2 x_t + x_{t-1}) / dt^2``,
     ``j_t = (x_{t+2} - 3 x_{t+1} + 3 x_t - x_{t-1}) / dt^3``, and each figure is the mean of
-    ``||.||`` over all valid frames and joints. Lower acceleration/jerk means smoother motion;
+    ``||.||`` over all valid frames and joints (the speed is :func:`dancegen.skeleton.joint_speed`,
+    frame-to-frame steps). Lower acceleration/jerk means smoother motion;
     compare motions at the same scale (pixels of the same canvas). For ``x = a t^2 / 2`` the
     acceleration is exactly ``a`` and the jerk 0.
 
@@ -81,11 +100,10 @@ def smoothness(kp: np.ndarray, fps: float) -> dict:
     fps = float(fps)
     if not fps > 0:
         raise ConfigError(f"fps must be positive, got {fps}")
-    d1 = np.diff(x, n=1, axis=0) * fps
     d2 = np.diff(x, n=2, axis=0) * fps ** 2
     d3 = np.diff(x, n=3, axis=0) * fps ** 3
     return {
-        "speed": float(np.linalg.norm(d1, axis=-1).mean()),
+        "speed": float(joint_speed(x, fps, difference="steps").mean()),
         "acceleration": float(np.linalg.norm(d2, axis=-1).mean()),
         "jerk": float(np.linalg.norm(d3, axis=-1).mean()),
     }

@@ -1,4 +1,7 @@
-"""Beat accents: a bounded, smooth time warp that slows the motion down around each music beat
+"""The generator's beat lock: :func:`lock_to_beats` retimes a generated motion onto the music's
+beats (the bounded beat warp of :mod:`dancegen.timewarp`, two passes), then adds beat accents.
+
+Beat accents: a bounded, smooth time warp that slows the motion down around each music beat
 and speeds it up in between, so that every beat carries a speed minimum (a motion beat), while
 every beat time stays a fixed point of the warp (what was on a beat stays on it).
 
@@ -16,12 +19,35 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..skeleton import resample
+from ..timewarp import retime_to_beats
+
+
+def lock_to_beats(motion: np.ndarray, fps: float, beats, max_rate_change: float = 0.25,
+                  accent: float = 0.0) -> np.ndarray:
+    """Beat lock of a generated motion ``(T, J, D)`` at ``fps`` (2D keypoints or 3D joints), onto
+    music ``beats`` (seconds from frame 0): :func:`dancegen.timewarp.retime_to_beats` with the
+    motion beats of :func:`dancegen.skeleton.motion_beats` (the evaluation's definition) and two
+    passes (the beats are re-detected on the warped motion and aligned again), then, when
+    ``accent > 0``, :func:`accent_beats` of that depth. Returns ``(T, J, D)`` float32, the same
+    length (the music time spanned is unchanged)."""
+    beats = np.asarray(beats, dtype=np.float64)
+    out, _ = retime_to_beats(motion, fps, beats, max_rate_change=max_rate_change, passes=2)
+    if accent > 0:
+        out = accent_beats(out, fps, beats, depth=accent)
+    return out
+
 
 def accent_time_map(n_frames: int, fps: float, beats, depth: float = 0.3, width: float = 0.08) -> np.ndarray:
     """Source frame position for every output frame, ``(n_frames,)`` float64, increasing.
 
     ``beats``: music beat times in seconds from frame 0. ``depth`` in [0, 1): the relative speed dip
-    on each beat; ``width``: the dip's Gaussian width in seconds."""
+    on each beat; ``width``: the dip's Gaussian width in seconds.
+
+    >>> tm = accent_time_map(101, 25.0, [1.0, 2.0, 3.0], depth=0.3)
+    >>> np.round(tm[[25, 50, 75]], 6)          # the beats (frames 25, 50, 75) are fixed points
+    array([25., 50., 75.])
+    """
     if not 0 <= depth < 1:
         raise ValueError(f"depth must be in [0, 1), got {depth}")
     t = np.arange(n_frames) / float(fps)
@@ -45,10 +71,6 @@ def accent_time_map(n_frames: int, fps: float, beats, depth: float = 0.3, width:
 
 def accent_beats(kp: np.ndarray, fps: float, beats, depth: float = 0.3, width: float = 0.08) -> np.ndarray:
     """Apply :func:`accent_time_map` to a motion ``(T, J, D)``; returns ``(T, J, D)`` float32
-    (linear interpolation between source frames)."""
+    (:func:`dancegen.skeleton.resample` between source frames)."""
     kp = np.asarray(kp, dtype=np.float64)
-    pos = accent_time_map(len(kp), fps, beats, depth, width)
-    i0 = np.clip(np.floor(pos).astype(int), 0, len(kp) - 1)
-    i1 = np.clip(i0 + 1, 0, len(kp) - 1)
-    w = (pos - i0)[:, None, None]
-    return ((1 - w) * kp[i0] + w * kp[i1]).astype(np.float32)
+    return resample(kp, accent_time_map(len(kp), fps, beats, depth, width)).astype(np.float32)

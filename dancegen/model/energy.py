@@ -19,14 +19,18 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from ..skeleton import joint_speed
 from . import posecode
 
 
-def joint_speed(params: np.ndarray, ref: np.ndarray, fps: float) -> np.ndarray:
-    """Mean joint speed per frame (body units per second) of pose parameters ``(T, 36)``."""
-    j = posecode.decode(params, 1.0, (0.0, 0.0), ref)
-    v = np.linalg.norm(np.diff(j, axis=0), axis=-1).mean(axis=1) * fps
-    return np.concatenate([v[:1], v]) if len(v) else np.zeros(len(params))
+def params_speed(params: np.ndarray, ref: np.ndarray, fps: float) -> np.ndarray:
+    """Mean joint speed per frame (body units per second) of pose parameters ``(T, 36)``:
+    :func:`dancegen.skeleton.joint_speed` of the decoded joints, frame-to-frame steps (the
+    definition of the model's ``ref_speed``), the first step repeated for frame 0."""
+    if len(params) < 2:
+        return np.zeros(len(params))
+    v = joint_speed(posecode.decode(params, 1.0, (0.0, 0.0), ref), fps, difference="steps")
+    return np.concatenate([v[:1], v])
 
 
 def governor_gain(speed: np.ndarray, fps: float, ref_speed: float, floor: float = 0.65, max_gain: float = 2.5,
@@ -42,7 +46,7 @@ def govern(params: np.ndarray, ref: np.ndarray, fps: float, ref_speed: float, fl
            max_gain: float = 4.0, mean_s: float = 2.0, window_s: float = 4.0):
     """Apply the governor to pose parameters ``(T, 36)``; returns ``(params, gain)``."""
     p = np.asarray(params, np.float64)
-    g = governor_gain(joint_speed(p, ref, fps), fps, ref_speed, floor, max_gain, window_s)
+    g = governor_gain(params_speed(p, ref, fps), fps, ref_speed, floor, max_gain, window_s)
     if np.all(g <= 1.0 + 1e-6):
         return p.astype(np.float32), g
     m = max(1, int(round(mean_s * fps)))

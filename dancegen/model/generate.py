@@ -1,10 +1,12 @@
 """Dance generation with a trained Seq2Seq model: music file in, :class:`~dancegen.dance.Dance` out.
 
-Pipeline: decode + features at the model's frame rate -> Bi-LSTM encoding (in overlapping chunks,
+Pipeline: one decode of the song feeding the features, the beats and the tempo
+(:func:`prepare_music`) at the model's frame rate -> Bi-LSTM encoding (in overlapping chunks,
 so memory stays bounded for any song length) -> frame-by-frame decoding, every new pose checked and
 corrected by the HGR online feedback before it is fed back -> beat lock (a bounded, smooth retiming
 that moves the motion's accents onto the music's beats, then beat accents: a bounded warp that
-slows the motion around every beat, see :mod:`dancegen.model.beatlock`) -> pixels on the canvas.
+slows the motion around every beat: :func:`dancegen.model.beatlock.lock_to_beats`) -> pixels on
+the canvas.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..skeleton import change_fps
 
 # typical tempo ranges of the training genres (BPM), used by genre="auto" only when the genre
 # classifier cannot be used (no model file, or a model that knows none of its genres)
@@ -125,6 +128,7 @@ def _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng,
     import torch
     from torch import nn
 
+    from ..skeleton import body_scale
     from . import posecode
 
     T = feats_std.shape[0]
@@ -144,7 +148,7 @@ def _decode_loop(model, cfg, feats_std, genre_idx, opts, corrector, bundle, rng,
         if opts.seed_pose is not None:
             sp = np.asarray(opts.seed_pose, np.float32)
             sp = sp[None] if sp.ndim == 2 else sp
-            seed_params = posecode.encode(sp, posecode.body_scale(sp), center, ref)
+            seed_params = posecode.encode(sp, body_scale(sp), center, ref)
         else:
             pool = bundle.seed_poses if bundle.seed_poses is not None and len(bundle.seed_poses) else bundle.seed_pose[None]
             start = pool[int(rng.integers(len(pool)))] if opts.seed else np.asarray(bundle.seed_pose)
@@ -189,7 +193,7 @@ def glitch_pose(params: np.ndarray, ref: np.ndarray, rng) -> tuple[np.ndarray, s
     (:func:`dancegen.model.posecode.encode` clips it back along its direction), so a stretch survives
     only as the direction change of the clipped bone. Returns ``(params, kind)``."""
     from ..feedback.inject import BODY_HEIGHT_TORSOS, rotate_side, stretch_bone
-    from ..feedback.structure import body_scale
+    from ..skeleton import BONES, body_scale
     from . import posecode
 
     joints = posecode.decode(params, 1.0, (0.0, 0.0), ref)
@@ -198,14 +202,12 @@ def glitch_pose(params: np.ndarray, ref: np.ndarray, rng) -> tuple[np.ndarray, s
     if kind == "jump":
         j = int(rng.integers(joints.shape[0]))
         ang = rng.uniform(0, 2 * np.pi)
-        joints[j] += m * BODY_HEIGHT_TORSOS * body_scale(_joint_ref(ref)) * np.array([np.cos(ang), np.sin(ang)])
+        joints[j] += m * BODY_HEIGHT_TORSOS * body_scale(ref=_joint_ref(ref)) * np.array([np.cos(ang), np.sin(ang)])
     elif kind == "asymmetry":
         joints = rotate_side(joints, "R" if rng.random() < 0.5 else "L", np.radians(rng.uniform(30, 90)),
                              tuple(float(x) for x in rng.choice([-1.0, 1.0], size=2)))
     else:
         b = int(rng.integers(len(ref)))
-        from ..skeleton import BONES
-
         a, c = BONES[b]
         L = float(np.linalg.norm(joints[c] - joints[a]))
         if L > 1e-6:
@@ -237,11 +239,40 @@ def _joint_ref(ref_params: np.ndarray) -> np.ndarray:
     return np.asarray(ref_params, np.float32)
 
 
+def prepare_music(music, feature_config: dict, start: float = 0.0, duration: float | None = None):
+    """The music of one generation run, decoded once: check the window against the file's header
+    (:func:`dancegen.audio.io.audio_duration`, no decoding), then decode ``[start, start +
+    duration]`` a single time (:func:`dancegen.audio.features.music_features`); its
+    :class:`~dancegen.audio.features.FeatureSet` carries the features, the beats and the tempo, so
+    nothing decodes the song again. ``duration`` defaults to the rest of the song after ``start``.
+    Returns ``(feature_set, duration)``; :class:`~dancegen.errors.ConfigError` for a window outside
+    the song."""
+    from ..audio.features import FeatureConfig, music_features
+    from ..audio.io import audio_duration
+
+    total = audio_duration(music)
+    if start < 0 or (total and start >= total):
+        raise ConfigError(f"--start {start}: must be within the song (0 to {total:.1f} s)")
+    duration = duration if duration is not None else max(0.0, total - start)
+    if not duration > 0:
+        raise ConfigError(f"--duration {duration}: must be positive")
+    duration = min(duration, total - start) if total else duration
+    fs = music_features(music, FeatureConfig.from_dict(feature_config), start=start, duration=duration)
+    return fs, duration
+
+
+def check_fps(fps, model_fps: float) -> float:
+    """The output frame rate: ``fps`` or the model's; ConfigError outside 1-240."""
+    out_fps = float(fps or model_fps)
+    if not 1 <= out_fps <= 240:
+        raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
+    return out_fps
+
+
 def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     """Generate a dance for ``music`` (path). Returns a :class:`~dancegen.dance.Dance` whose
     ``T == round(duration * fps)``; ``duration`` defaults to the rest of the song after ``start``."""
-    from ..audio.features import FeatureConfig, FeatureStats, music_features
-    from ..audio.io import audio_duration
+    from ..audio.features import FeatureStats
     from ..dance import Dance
     from . import posecode
     from .bundle import ModelBundle
@@ -252,21 +283,11 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     bundle = bundle if bundle is not None else ModelBundle.load(None)
     timings["load_model_s"] = time.perf_counter() - t0
     music = str(music)
-    total = audio_duration(music)
-    if opts.start < 0 or (total and opts.start >= total):
-        raise ConfigError(f"--start {opts.start}: must be within the song (0 to {total:.1f} s)")
-    duration = opts.duration if opts.duration is not None else max(0.0, total - opts.start)
-    if duration <= 0:
-        raise ConfigError(f"--duration {duration}: must be positive")
-    duration = min(duration, total - opts.start) if total else duration
     if not 0 <= opts.accent < 1:
         raise ConfigError(f"--accent {opts.accent}: use a depth from 0 (off) to below 1")
-    out_fps = float(opts.fps or bundle.fps)
-    if not 1 <= out_fps <= 240:
-        raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
+    out_fps = check_fps(opts.fps, bundle.fps)
     t1 = time.perf_counter()
-    fcfg = FeatureConfig.from_dict(bundle.feature_config)
-    fs = music_features(music, fcfg, start=opts.start, duration=duration)
+    fs, duration = prepare_music(music, bundle.feature_config, opts.start, opts.duration)
     stats = FeatureStats.from_dict(bundle.feature_stats)
     feats = stats.apply(fs.values)
     timings["features_s"] = time.perf_counter() - t1
@@ -301,36 +322,18 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     if genre_auto is not None:
         meta["genre_auto"] = {"genre": genre, **genre_auto}
     if opts.beat_lock and len(fs.beats) >= 2:
-        from ..data.retime import retime_to_beats
+        from .beatlock import lock_to_beats
 
         t3 = time.perf_counter()
-        from ..metrics import motion_beats
-
-        # motion beats by the evaluation's definition (local minima of smoothed mean joint speed);
-        # two passes: re-detect on the warped motion and align again
-        kp, tmap = retime_to_beats(kp, bundle.fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change,
-                                   motion_beats_s=motion_beats(kp, bundle.fps), passes=2)
-        if opts.accent > 0:
-            from .beatlock import accent_beats
-
-            kp = accent_beats(kp, bundle.fps, np.asarray(fs.beats), depth=opts.accent)
+        kp = lock_to_beats(kp, bundle.fps, fs.beats, max_rate_change=opts.max_rate_change, accent=opts.accent)
         timings["beat_lock_s"] = time.perf_counter() - t3
         meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
     T_out = int(round(duration * out_fps))
     if abs(out_fps - bundle.fps) > 1e-6 or len(kp) != T_out:
-        kp = _resample(kp, bundle.fps, out_fps, T_out)
+        kp = change_fps(kp, bundle.fps, out_fps, T_out).astype(np.float32)
     kp = keep_on_canvas(kp, bundle.canvas)
     return Dance(keypoints=kp, fps=out_fps, canvas=bundle.canvas, music=str(Path(music).resolve()),
                  offset=float(opts.start), genre=genre, name=Path(music).stem, meta=meta)
-
-
-def _resample(kp: np.ndarray, fps_in: float, fps_out: float, T_out: int) -> np.ndarray:
-    """Linear interpolation in time: frame t of the output is at t / fps_out seconds."""
-    t_in = np.arange(len(kp)) / fps_in
-    t_out = np.arange(T_out) / fps_out
-    flat = kp.reshape(len(kp), -1)
-    res = np.stack([np.interp(t_out, t_in, flat[:, k]) for k in range(flat.shape[1])], axis=1)
-    return res.reshape(T_out, *kp.shape[1:]).astype(np.float32)
 
 
 def keep_on_canvas(kp: np.ndarray, canvas, margin: float = 0.02) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Generation with the sampling 3D generator: music file in, :class:`~dancegen.dance.Dance` with
 ``joints3d`` (metres, y up) and 2D OpenPose-18 ``keypoints`` from an explicit camera out.
 
-Pipeline: decode + features at the model's frame rate -> Bi-LSTM encoding (overlapping chunks, so
+Pipeline: one decode of the song for features, beats and tempo
+(:func:`dancegen.model.generate.prepare_music`) at the model's frame rate -> Bi-LSTM encoding (overlapping chunks, so
 memory stays bounded for any song) -> frame by frame: the mixture head gives the next pose's
 distribution, a pose is *sampled* (``temperature``), the 3D HGR loop checks it and acts (resample /
 blend on a joint jump, pin a sliding contact foot, lift a foot below the floor) before it is fed
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..skeleton import change_fps
 
 
 def load_generator(path=None):
@@ -161,30 +163,19 @@ def _checked(integ, corr, xr, prev_world, prev_contact):
 def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`."""
     from .. import body3d as b3
-    from ..audio.features import FeatureConfig, FeatureStats, music_features
-    from ..audio.io import audio_duration
+    from ..audio.features import FeatureStats
     from ..camera import CameraConfig, film
     from ..dance import Dance
-    from .generate import _resample, keep_on_canvas, pick_genre
+    from .generate import check_fps, keep_on_canvas, pick_genre, prepare_music
 
     opts = opts or Generate3DOptions()
     tm = opts.timings
     if not (0 <= opts.temperature <= 3 and np.isfinite(opts.temperature)):
         raise ConfigError(f"--temperature {opts.temperature}: use 0 (most likely) to 3; 1 samples the model as trained")
     music = str(music)
-    total = audio_duration(music)
-    if opts.start < 0 or (total and opts.start >= total):
-        raise ConfigError(f"--start {opts.start}: must be within the song (0 to {total:.1f} s)")
-    duration = opts.duration if opts.duration is not None else max(0.0, total - opts.start)
-    if not duration > 0:
-        raise ConfigError(f"--duration {duration}: must be positive")
-    duration = min(duration, total - opts.start) if total else duration
-    out_fps = float(opts.fps or bundle.fps)
-    if not 1 <= out_fps <= 240:
-        raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
+    out_fps = check_fps(opts.fps, bundle.fps)
     t1 = time.perf_counter()
-    fcfg = FeatureConfig.from_dict(bundle.feature_config)
-    fs = music_features(music, fcfg, start=opts.start, duration=duration)
+    fs, duration = prepare_music(music, bundle.feature_config, opts.start, opts.duration)
     feats = FeatureStats.from_dict(bundle.feature_stats).apply(fs.values)
     tm["features_s"] = time.perf_counter() - t1
     genre_auto = None
@@ -205,21 +196,15 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
     if opts.beat_lock and len(fs.beats) >= 2:
-        from ..data.retime import retime_to_beats
-        from ..metrics import motion_beats
+        from .beatlock import lock_to_beats
 
         t3 = time.perf_counter()
-        world, _ = retime_to_beats(world, fps, np.asarray(fs.beats), max_rate_change=opts.max_rate_change,
-                                motion_beats_s=motion_beats(world, fps), passes=2)
-        if opts.accent > 0:
-            from .beatlock import accent_beats
-
-            world = accent_beats(world, fps, np.asarray(fs.beats), depth=opts.accent)
+        world = lock_to_beats(world, fps, fs.beats, max_rate_change=opts.max_rate_change, accent=opts.accent)
         tm["beat_lock_s"] = time.perf_counter() - t3
         meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
     T_out = int(round(duration * out_fps))
     if abs(out_fps - fps) > 1e-6 or len(world) != T_out:
-        world = _resample(world, fps, out_fps, T_out)
+        world = change_fps(world, fps, out_fps, T_out).astype(np.float32)
     world = b3.retarget(world, bundle.ref_lengths)   # interpolation shortens bones: back to the reference
     cam = opts.camera if opts.camera is not None else CameraConfig()
     kp, caminfo = film(world, out_fps, cam, canvas=opts.canvas)

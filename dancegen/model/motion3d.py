@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import body3d as b3
+from ..skeleton import joint_speed
 
 DIM = 4 + 3 * b3.NB3 + 2
 SL_ROOT_Y = 0
@@ -54,7 +55,7 @@ def foot_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
         mid = 0.5 * (j[:, a] + j[:, t])
         v = np.zeros(len(j))
         if len(j) > 1:
-            v[1:] = np.linalg.norm(np.diff(mid[:, [0, 2]], axis=0), axis=-1) * fps
+            v[1:] = joint_speed(mid[:, None, [0, 2]], fps, difference="steps")   # horizontal
             v[0] = v[1]
         out[:, k] = (low < CONTACT_HEIGHT) & (v < CONTACT_SPEED)
     return out

@@ -3,7 +3,8 @@ never exceed the bone's reference ("true") length.
 
 A pose of OpenPose-18 keypoints ``(18, 2)`` in pixels is encoded as a 36-vector:
 
-* ``neck`` (2): neck position relative to the canvas centre, in body units (``scale`` pixels);
+* ``neck`` (2): neck position relative to the canvas centre, in body units (``scale`` pixels, the
+  sequence's :func:`dancegen.skeleton.body_scale`: median neck-to-mid-hip length);
 * ``bones`` (17 x 2): for each bone ``b = (parent, child)`` of :data:`dancegen.skeleton.BONES`,
   ``v_b = (p_child - p_parent) / (scale * ref_b)``, where ``ref_b`` is the bone's reference length
   in body units. ``|v_b| <= 1`` always: in 2D a bone looks shorter when it turns toward the camera,
@@ -18,17 +19,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..skeleton import BONES, J, LR_BONE_PAIRS, bone_lengths, torso_length
+from ..skeleton import BONES, J, LR_BONE_PAIRS, body_scale, bone_lengths
 
 N_BONES = len(BONES)
 POSE_DIM = 2 + 2 * N_BONES  # 36
 _PARENT = np.array([b[0] for b in BONES])
 _CHILD = np.array([b[1] for b in BONES])
-
-
-def body_scale(kp: np.ndarray) -> float:
-    """Body unit of a sequence ``(T, 18, 2)``: median neck-to-mid-hip length in pixels."""
-    return float(np.median(torso_length(kp)))
 
 
 def reference_lengths(clips_kp: list[np.ndarray], q: float = 99.0) -> np.ndarray:

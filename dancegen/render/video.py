@@ -25,7 +25,7 @@ import numpy as np
 
 from ..dance import Dance
 from ..errors import AudioError, ConfigError, DanceGenError, DataError
-from ..fileio import local_media_path
+from ..fileio import atomic_write, local_media_path
 from .draw import draw_label, fit_canvas, draw_pose, frame_label, make_background
 
 log = logging.getLogger(__name__)
@@ -269,12 +269,6 @@ def _prepare_output(out_path: str | os.PathLike, overwrite: bool, suffixes: tupl
     return out
 
 
-def _temp_next_to(out: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.part-", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
 def resolve_music(dance: Dance, music: str | os.PathLike | None, offset: float | None):
     """The music path and offset to use: the arguments, else the dance's own ``music``/``offset``.
     Returns ``(absolute Path or None, offset seconds)``; a music path that is not an existing local
@@ -369,40 +363,35 @@ def render_video(dance: Dance, out_path: str | os.PathLike, music: str | os.Path
             "-r", str(rate), "-t", dur_s, "-movflags", "+faststart", "-f", "mp4"]
 
     _prepare_output(out, overwrite, VIDEO_SUFFIXES)
-    tmp = _temp_next_to(out)
-    cmd.append(str(tmp))
-    err = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
-    ok = False
-    try:
-        bar = tqdm(total=dance.n_frames, unit="frame", desc=f"render {out.name}", file=sys.stderr,
-                   disable=not progress, dynamic_ncols=True)
+
+    def encode(tmp: str) -> None:
+        err = tempfile.TemporaryFile()
+        proc = subprocess.Popen(cmd + [tmp], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         try:
-            for frame in render_frames(dance, (w, h), grid=grid, label=label):
-                proc.stdin.write(memoryview(frame).cast("B"))
-                bar.update(1)
-            proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass  # ffmpeg died; its message is read below
+            bar = tqdm(total=dance.n_frames, unit="frame", desc=f"render {out.name}", file=sys.stderr,
+                       disable=not progress, dynamic_ncols=True)
+            try:
+                for frame in render_frames(dance, (w, h), grid=grid, label=label):
+                    proc.stdin.write(memoryview(frame).cast("B"))
+                    bar.update(1)
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass  # ffmpeg died; its message is read below
+            finally:
+                bar.close()
+            rc = proc.wait()
+            if rc != 0:
+                err.seek(0)
+                msg = [l.strip() for l in err.read().decode("utf-8", "replace").splitlines() if l.strip()]
+                detail = " / ".join(msg[-2:]) or f"exit code {rc}"
+                raise RenderError(f"ffmpeg failed writing {out} ({detail}); rerun with --debug, or try another --size")
         finally:
-            bar.close()
-        rc = proc.wait()
-        if rc != 0:
-            err.seek(0)
-            msg = [l.strip() for l in err.read().decode("utf-8", "replace").splitlines() if l.strip()]
-            detail = " / ".join(msg[-2:]) or f"exit code {rc}"
-            raise RenderError(f"ffmpeg failed writing {out} ({detail}); rerun with --debug, or try another --size")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-        ok = True
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        err.close()
-        if not ok and tmp.exists():
-            tmp.unlink()
-    return out
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err.close()
+
+    return atomic_write(out, encode)
 
 
 def save_contact_sheet(dance: Dance, path: str | os.PathLike, n: int = 8,
@@ -444,12 +433,8 @@ def save_contact_sheet(dance: Dance, path: str | os.PathLike, n: int = 8,
     # thin separators between tiles
     sheet[::h, :] = 200
     sheet[:, ::w] = 200
-    tmp = _temp_next_to(out)
-    try:
-        if not cv2.imwrite(str(tmp), np.ascontiguousarray(sheet[..., ::-1])):
+    def write_png(tmp: str) -> None:
+        if not cv2.imwrite(tmp, np.ascontiguousarray(sheet[..., ::-1])):
             raise RenderError(f"{out}: could not write the PNG; check the folder")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+
+    return atomic_write(out, write_png)

@@ -3,7 +3,6 @@ export the trained generator as one model file."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..fileio import atomic_write
+from ..skeleton import body_scale, joint_speed
 from .config import TrainConfig
 
 #: the model file a training run writes into its run folder
@@ -21,14 +22,17 @@ def _atomic_checkpoint_callback(path: Path, every_steps: int):
     import lightning as L
 
     class AtomicCheckpoint(L.Callback):
-        """Writes ``last.ckpt`` atomically (temp file + rename) every N steps and at each epoch end,
-        so a run killed at any moment resumes from a complete checkpoint."""
+        """Writes ``last.ckpt`` atomically (:func:`dancegen.fileio.atomic_write`: temp file +
+        rename) every N steps and at each epoch end, so a run killed at any moment resumes from a
+        complete checkpoint."""
 
         def _save(self, trainer):
-            tmp = path.with_name(".tmp_" + path.name)
-            trainer.save_checkpoint(tmp)
+            # every process takes part in save_checkpoint (a collective under DDP); the main
+            # process is the one that writes, so it alone goes through the temporary file
             if trainer.is_global_zero:
-                os.replace(tmp, path)
+                atomic_write(path, trainer.save_checkpoint)
+            else:
+                trainer.save_checkpoint(path)
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
             if every_steps and trainer.global_step % every_steps == 0:
@@ -121,7 +125,7 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
     val_w = WindowDataset(val_clips, fcfg, window=win, stride=win, augment_yaw=False, seed=cfg.seed) if val_clips else None
     stats = FeatureStats.fit([train_w.clip_features(i) for i in range(len(train_clips))], names=fcfg.names())
     ref = posecode.reference_lengths([c.keypoints for c in train_clips])
-    scales = [posecode.body_scale(c.keypoints) for c in train_clips]
+    scales = [body_scale(c.keypoints) for c in train_clips]
     canvas = train_clips[0].canvas
     center = (canvas[0] / 2, canvas[1] / 2)
     params = np.concatenate([posecode.encode(c.keypoints, s, center, ref) for c, s in zip(train_clips, scales)])
@@ -135,8 +139,9 @@ def prepare_data(cfg: TrainConfig, progress: bool = True):
         neck_bounds=[float(np.percentile(neck[:, 0], 0.5)), float(np.percentile(neck[:, 0], 99.5)),
                      float(np.percentile(neck[:, 1], 0.5)), float(np.percentile(neck[:, 1], 99.5))],
         n_features=int(train_w.clip_features(0).shape[1]),
-        # mean joint speed of the training dances, body units per second (the energy governor's reference)
-        ref_speed=float(np.mean([np.linalg.norm(np.diff(c.keypoints, axis=0), axis=-1).mean() * c.fps / s
+        # mean joint speed of the training dances, body units per second (the energy governor's
+        # reference; frame-to-frame steps, as the governor measures it)
+        ref_speed=float(np.mean([joint_speed(c.keypoints, c.fps, scale=s, difference="steps").mean()
                                  for c, s in zip(train_clips, scales)])),
         train_clips=[c.name for c in train_clips], val_clips=[c.name for c in val_clips],
         train_frames=int(sum(c.n_frames for c in train_clips)),

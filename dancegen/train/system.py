@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..model import posecode
 from ..model.seq2seq import ModelConfig, Seq2SeqDance
+from ..skeleton import body_scale
 from .config import TrainConfig
 
 
@@ -66,7 +67,7 @@ class PoseWindows(Dataset):
 
     def __getitem__(self, i):
         it = self.windows[i]
-        scale = posecode.body_scale(it["keypoints"])  # per window: robust to yaw augmentation
+        scale = body_scale(it["keypoints"])  # per window: robust to yaw augmentation
         params = posecode.encode(it["keypoints"], scale, self.center, self.ref)
         feats = self.stats.apply(np.asarray(it["features"], np.float32))
         return {"features": torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)),

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..fileio import atomic_write
+from ..skeleton import joint_speed
 
 
 @dataclass
@@ -115,8 +117,7 @@ def build_dataset(cfg: Train3DConfig, progress=True):
     for t in takes + extra:
         x = motion3d.encode(b3.retarget(t["joints"], ref), 25.0)
         seeds.append(x[rng.choice(len(x), size=min(8, len(x)), replace=False)])
-    speed = np.concatenate([np.linalg.norm(np.diff(b3.retarget(t["joints"], ref), axis=0), axis=-1).mean(1) * 25.0
-                            for t in takes])
+    speed = np.concatenate([joint_speed(b3.retarget(t["joints"], ref), 25.0, difference="steps") for t in takes])
     meta = dict(feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
                 pose_std=std.tolist(), ref_lengths=ref.tolist(), genres=genres,
                 seed_poses=np.concatenate(seeds).tolist(), ref_speed=float(speed.mean()),
@@ -144,14 +145,6 @@ def _batch(clips, items, W):
     f = np.stack([clips[ci]["fn"][s + 1:s + W + 1] for ci, s in items])
     g = np.array([clips[ci]["genre"] for ci, _ in items])
     return torch.from_numpy(x), torch.from_numpy(f), torch.from_numpy(g)
-
-
-def _atomic_torch_save(obj, path):
-    import torch
-
-    from ..fileio import atomic_write
-
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def train(cfg: Train3DConfig, progress=True) -> Path:
@@ -195,7 +188,8 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
 
     def save():
         state["elapsed_s"] = base_elapsed + (time.time() - seg_start)
-        _atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "state": json.dumps(state)}, ck)
+        ckpt = {"model": model.state_dict(), "opt": opt.state_dict(), "state": json.dumps(state)}
+        atomic_write(ck, lambda tmp: torch.save(ckpt, tmp))
 
     done = False
     while state["epoch"] < cfg.max_epochs and not done:

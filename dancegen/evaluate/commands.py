@@ -42,7 +42,7 @@ def register(sub):
 
 def cmd_evaluate(args) -> int:
     from ..errors import ConfigError
-    from ..evaluate.quality import evaluate, format_table
+    from .quality import evaluate, format_table
 
     if not args.data and not args.music:
         raise ConfigError("nothing to evaluate: pass --data DIR (Dance with Melody) and/or --music FILES")
@@ -60,7 +60,7 @@ def cmd_report(args) -> int:
     import shlex
 
     from ..errors import ConfigError
-    from ..evaluate.report import ReportSettings, build_report
+    from .report import ReportSettings, build_report
 
     if args.music is None:
         music = sorted(glob.glob(REPORT_MUSIC))

@@ -1,0 +1,104 @@
+"""``dancegen train`` (the 2D, 3D and comparison generators; moved here from
+``dancegen.model.commands`` so that the model layer does not import the training layer above it)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def register(sub):
+    t = sub.add_parser("train", help="train a generator on dance data (Lightning; CPU by default)",
+                       description="Train the Seq2Seq generator. Resumes from OUT/last.ckpt when it exists.")
+    t.add_argument("--data", required=False, help="Dance with Melody folder (required unless in --config)")
+    t.add_argument("--config", default=None, help="JSON or YAML file with TrainConfig fields")
+    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.safetensors)")
+    t.add_argument("--epochs", type=int, default=None, help="max epochs")
+    t.add_argument("--max-minutes", type=float, default=None, help="wall-clock limit")
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
+    t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
+    t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
+    t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer"],
+                   help="seq2seq3d (the 3D sampling generator; the kind named in --config, else seq2seq), seq2seq "
+                        "(the 2D model) or a comparison model")
+    t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
+    t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
+    t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
+    t.add_argument("--limit-train-clips", type=int, default=None, help=argparse_hide())
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+
+def argparse_hide():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def _config_kind(path) -> str | None:
+    import json
+
+    try:
+        return json.loads(Path(path).read_text()).get("model_kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def cmd_train3d(args) -> int:
+    from ..errors import ConfigError
+    from .train3d import Train3DConfig, train
+
+    cfg = Train3DConfig.from_json(args.config) if args.config else Train3DConfig()
+    over = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
+                batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,
+                attention=args.attention)
+    for k, v in over.items():
+        if v is not None:
+            setattr(cfg, k, v)
+    if args.no_hgr:
+        cfg.hgr_losses = False
+    if cfg.attention not in ("additive", "general", "none"):
+        raise ConfigError(f"--attention {cfg.attention}: the 3D model takes additive, general or none")
+    if args.devices not in (None, "1", "auto") or args.strategy not in (None, "auto"):
+        raise ConfigError("--devices/--strategy: the 3D trainer runs in one process; drop these options")
+    path = train(cfg, progress=not args.quiet)
+    print(f"trained model: {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from ..errors import ConfigError
+    from .config import TrainConfig
+    from .run import check_config, train
+
+    kind = args.model_kind or (_config_kind(args.config) if args.config else None) or "seq2seq"
+    if kind == "seq2seq3d":
+        return cmd_train3d(args)
+    args.model_kind = kind
+
+    overrides = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
+                     batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,
+                     attention=args.attention, devices=args.devices, strategy=args.strategy,
+                     accelerator=args.accelerator, limit_train_clips=args.limit_train_clips)
+    if args.no_hgr:
+        overrides["hgr_losses"] = False
+    if args.config:
+        cfg = TrainConfig.from_file(args.config, **overrides)
+    else:
+        cfg = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    if not cfg.data:
+        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    check_config(cfg)
+    if args.model_kind != "seq2seq":
+        from .baselines import train_baseline
+
+        path = train_baseline(args.model_kind, cfg, progress=not args.quiet)
+    else:
+        path = train(cfg, progress=not args.quiet)
+    import os
+
+    if os.environ.get("RANK", "0") == "0":  # DDP: one line, from the main process
+        print(f"trained model: {path}", file=sys.stderr)
+    return 0
