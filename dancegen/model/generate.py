@@ -46,11 +46,18 @@ def pick_genre(music, start: float, duration: float | None, tempo: float, genres
     classifier is unavailable or knows none of ``genres``.
 
     Returns (genre, info) with info ``{"method": "classifier", "probability": p of the pick,
-    "probabilities": {genre: p}}`` or ``{"method": "tempo", "reason": ...}``."""
-    from ..audio.genre import classify_genre
+    "probabilities": {genre: p}}`` or ``{"method": "tempo", "reason": ...}``. ``music`` is a path
+    (the window ``[start, start + duration]`` is decoded) or the run's already decoded ``(y, sr)``
+    of that window (:func:`prepare_music` with ``return_audio``: the song is decoded once per run)."""
+    from ..audio.genre import MAX_SECONDS, classify_genre
 
     try:
-        _, probs = classify_genre(music, start=start, duration=duration)
+        if isinstance(music, tuple):
+            y, sr = music
+            extra = len(y) / sr - MAX_SECONDS
+            _, probs = classify_genre((y, sr), start=max(0.0, extra / 2), duration=MAX_SECONDS if extra > 0 else None)
+        else:
+            _, probs = classify_genre(music, start=start, duration=duration)
     except ConfigError as e:
         return auto_genre(tempo, genres), {"method": "tempo", "reason": str(e)}
     known = {g: p for g, p in probs.items() if g in genres}
@@ -239,16 +246,18 @@ def _joint_ref(ref_params: np.ndarray) -> np.ndarray:
     return np.asarray(ref_params, np.float32)
 
 
-def prepare_music(music, feature_config: dict, start: float = 0.0, duration: float | None = None):
+def prepare_music(music, feature_config: dict, start: float = 0.0, duration: float | None = None,
+                  return_audio: bool = False):
     """The music of one generation run, decoded once: check the window against the file's header
     (:func:`dancegen.audio.io.audio_duration`, no decoding), then decode ``[start, start +
     duration]`` a single time (:func:`dancegen.audio.features.music_features`); its
     :class:`~dancegen.audio.features.FeatureSet` carries the features, the beats and the tempo, so
     nothing decodes the song again. ``duration`` defaults to the rest of the song after ``start``.
-    Returns ``(feature_set, duration)``; :class:`~dancegen.errors.ConfigError` for a window outside
+    Returns ``(feature_set, duration)`` (with ``return_audio`` also the decoded window ``(y, sr)``,
+    for the genre classifier); :class:`~dancegen.errors.ConfigError` for a window outside
     the song."""
-    from ..audio.features import FeatureConfig, music_features
-    from ..audio.io import audio_duration
+    from ..audio.features import FeatureConfig, compute_features
+    from ..audio.io import audio_duration, load_audio
 
     total = audio_duration(music)
     if start < 0 or (total and start >= total):
@@ -257,8 +266,11 @@ def prepare_music(music, feature_config: dict, start: float = 0.0, duration: flo
     if not duration > 0:
         raise ConfigError(f"--duration {duration}: must be positive")
     duration = min(duration, total - start) if total else duration
-    fs = music_features(music, FeatureConfig.from_dict(feature_config), start=start, duration=duration)
-    return fs, duration
+    cfg = FeatureConfig.from_dict(feature_config)
+    y, sr = load_audio(music, sr=cfg.sr, start=start, duration=duration, denoise=cfg.denoise)
+    got = len(y) / sr
+    fs = compute_features(y, sr, cfg, duration=duration if got >= duration - 1.0 / sr else got, start=start)
+    return (fs, duration, (y, sr)) if return_audio else (fs, duration)
 
 
 def check_fps(fps, model_fps: float) -> float:
@@ -287,14 +299,14 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
         raise ConfigError(f"--accent {opts.accent}: use a depth from 0 (off) to below 1")
     out_fps = check_fps(opts.fps, bundle.fps)
     t1 = time.perf_counter()
-    fs, duration = prepare_music(music, bundle.feature_config, opts.start, opts.duration)
+    fs, duration, audio = prepare_music(music, bundle.feature_config, opts.start, opts.duration, return_audio=True)
     stats = FeatureStats.from_dict(bundle.feature_stats)
     feats = stats.apply(fs.values)
     timings["features_s"] = time.perf_counter() - t1
     genre_auto = None
     if opts.genre in (None, "auto"):
         t_g = time.perf_counter()
-        genre, genre_auto = pick_genre(music, opts.start, duration, fs.tempo, bundle.genres)
+        genre, genre_auto = pick_genre(audio, opts.start, duration, fs.tempo, bundle.genres)
         timings["genre_s"] = time.perf_counter() - t_g
     else:
         genre = opts.genre

@@ -175,12 +175,12 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     music = str(music)
     out_fps = check_fps(opts.fps, bundle.fps)
     t1 = time.perf_counter()
-    fs, duration = prepare_music(music, bundle.feature_config, opts.start, opts.duration)
+    fs, duration, audio = prepare_music(music, bundle.feature_config, opts.start, opts.duration, return_audio=True)
     feats = FeatureStats.from_dict(bundle.feature_stats).apply(fs.values)
     tm["features_s"] = time.perf_counter() - t1
     genre_auto = None
     if opts.genre in (None, "auto"):
-        genre, genre_auto = pick_genre(music, opts.start, duration, fs.tempo, bundle.genres)
+        genre, genre_auto = pick_genre(audio, opts.start, duration, fs.tempo, bundle.genres)
     else:
         genre = opts.genre
     if genre not in bundle.genres:
