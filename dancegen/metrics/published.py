@@ -36,6 +36,7 @@ __all__ = [
     "KINETIC_PUBLISHED_NAMES", "GEOMETRIC_RELATIONS", "GEOMETRIC_PUBLISHED_NAMES",
     "geometric_relations_published", "geometric_features_published", "fid_published",
     "zero_std_dims", "motion_beats_published", "beat_align_score_published",
+    "beat_align_score_frames",
 ]
 
 #: Frame rate every published constant refers to (AIST++ motion, 60 fps).
@@ -461,11 +462,8 @@ def beat_align_score_published(joints60: np.ndarray, music_beats, form: str = "b
     * ``fact``: mean over **motion** beats of the same kernel, ``d`` = frames to the nearest music
       beat; 0 without motion beats (as published).
 
-    Computed by :func:`dancegen.metrics.beat.beat_align_score_bailando` / ``_fact`` on
-    frames / 60 with sigma 3/60 s (identical numbers). DataError without music beats in range.
+    Scored by :func:`beat_align_score_frames`. DataError without music beats in range.
     """
-    from .beat import beat_align_score_bailando, beat_align_score_fact
-
     form = _form(form)
     x = np.asarray(joints60, dtype=np.float64)
     mo = motion_beats_published(x, form)
@@ -476,8 +474,24 @@ def beat_align_score_published(joints60: np.ndarray, music_beats, form: str = "b
     mf = mf[(mf >= 0) & (mf <= last)]
     if len(mf) == 0:
         raise DataError("no music beats inside the motion; check the beats and the offset")
+    return beat_align_score_frames(mo, mf, form)
+
+
+def beat_align_score_frames(motion_frames, music_frames, form: str = "bailando") -> float:
+    """The published scores on beat frame indices at 60 fps (sigma 3 frames): ``bailando`` =
+    mean over music frames of ``exp(-d^2 / 18)``, ``d`` the distance to the nearest motion frame;
+    ``fact`` = mean over motion frames, ``d`` to the nearest music frame; 0 without motion beats.
+    Computed by :func:`dancegen.metrics.beat.beat_align_score_bailando` / ``_fact`` on frames / 60
+    with sigma 3/60 s (the same numbers)."""
+    from .beat import beat_align_score_bailando, beat_align_score_fact
+
+    form = _form(form)
+    mo = np.asarray(motion_frames, dtype=np.float64).ravel()
+    mu = np.asarray(music_frames, dtype=np.float64).ravel()
+    if len(mu) == 0:
+        raise DataError("no music beats")
     if len(mo) == 0:
         return 0.0
     sigma = BAS_SIGMA_FRAMES / PUBLISHED_FPS
     fn = beat_align_score_bailando if form == "bailando" else beat_align_score_fact
-    return fn(mo / PUBLISHED_FPS, mf / PUBLISHED_FPS, sigma=sigma)
+    return fn(mo / PUBLISHED_FPS, mu / PUBLISHED_FPS, sigma=sigma)
