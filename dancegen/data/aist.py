@@ -157,6 +157,38 @@ def up_rotation(joints: np.ndarray) -> np.ndarray:
     return R
 
 
+def load_keypoints3d(root, seq: str, optim: bool = True) -> tuple[np.ndarray, float | None]:
+    """The stored AIST++ 3D keypoints of one sequence, untouched: ``(T, 17, 3)`` float64 COCO-17,
+    centimetres, in the AIST++ world frame (y up, right-handed, the dancer's left towards +x when
+    facing +z; the floor is *not* at y = 0: about y = 67-71 cm on the fragment), 60 fps;
+    ``keypoints3d_optim`` (``optim``, else ``keypoints3d``), non-finite frames interpolated.
+
+    Also returns ``smpl_scaling`` of ``motions/<seq>.pkl`` (cm per SMPL unit; the SMPL fit is
+    ``keypoints ~ smpl_scaling * SMPL(poses, smpl_trans / smpl_scaling)``), or None when that file is
+    absent: ``k3 / smpl_scaling`` puts the joints in the units of the published SMPL joints.
+    """
+    root = Path(root)
+    p3 = root / "keypoints3d" / f"{seq}.pkl"
+    if not p3.is_file():
+        raise DataError(f"{root}: no keypoints3d/{seq}.pkl")
+    d3 = _read_pkl(p3)
+    key = "keypoints3d_optim" if optim and "keypoints3d_optim" in d3 else "keypoints3d"
+    if key not in d3:
+        raise DataError(f"{p3}: no 'keypoints3d_optim' or 'keypoints3d' array")
+    k3 = np.asarray(d3[key], dtype=np.float64)
+    if k3.ndim != 3 or k3.shape[1:] != (17, 3):
+        raise DataError(f"{p3}: {key} has shape {k3.shape}, expected (T, 17, 3)")
+    scaling = None
+    pm = root / "motions" / f"{seq}.pkl"
+    if pm.is_file():
+        dm = _read_pkl(pm)
+        if "smpl_scaling" in dm:
+            scaling = float(np.asarray(dm["smpl_scaling"], dtype=np.float64).ravel()[0])
+            if not (np.isfinite(scaling) and scaling > 0):
+                raise DataError(f"{pm}: smpl_scaling {scaling} is not a positive number")
+    return _fill_nan(k3), scaling
+
+
 def load_aist_sequence(root, seq: str, view: int = 0, music_dir=None):
     """One AIST++ sequence -> Dance (60 fps, offset 0, genre from the name).
 

@@ -4,7 +4,8 @@ Families: :mod:`.beat` (motion beats, beat alignment error, beat-align scores in
 FACT forms), :mod:`.motion` (joint position error, smoothness), :mod:`.features` (kinetic and
 geometric motion features), :mod:`.fid` (Frechet distance, diversity), :mod:`.classify` (genre
 classifier and accuracy), :mod:`.image` (SSIM, PSNR), :mod:`.stance` (named stances and symmetry
-per stance), :mod:`.timing` (inference time per frame).
+per stance), :mod:`.timing` (inference time per frame),
+:mod:`.published` (the AIST++/FACT/Bailando forms on SMPL-24 joints, for comparison with papers).
 """
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ _EXPORTS = {
     "image": ("ssim", "psnr", "frames_ssim_psnr", "aggregate_by_genre"),
     "stance": ("STANCES", "STANCE_THRESHOLDS", "detect_stances", "symmetry_per_stance", "symmetry_score"),
     "timing": ("time_per_frame",),
+    "published": ("SMPL24_JOINTS", "smpl24_from_coco17", "smpl24_from_body3d", "resample_fps",
+                  "kinetic_features_published", "geometric_features_published",
+                  "geometric_relations_published", "fid_published", "motion_beats_published",
+                  "beat_align_score_published"),
 }
 _WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
 __all__ = list(_WHERE)
