@@ -9,7 +9,9 @@ Dance with Melody train takes on the reference skeleton (docs/hgr.md, "3D loop")
 * **symmetry**: each left bone equals its right twin (the reference skeleton is symmetric); also by
   construction, also a guard.
 * **jump**: no joint faster than ``max_speed`` (7.5 m/s; real dances: 99.9th percentile of a
-  frame's fastest joint 6.4 m/s, maximum 8.5). Action: *resample* the pose from the model's
+  frame's fastest joint 6.4 m/s, maximum 8.5) and none accelerating harder than ``max_accel``
+  (250 m/s^2; real val takes: median of a frame's largest joint acceleration 12.8, 99.9th
+  percentile 124, maximum 221). Action: *resample* the pose from the model's
   distribution up to ``max_resample`` times; if every draw breaks it, *blend* the bone directions
   toward the previous pose until the limit holds.
 * **foot sliding**: a foot in contact in this frame and the previous one moves at most
@@ -43,6 +45,7 @@ FEET3D = ((11, 12), (15, 16))
 class Rules3D:
     bone_tol: float = 0.01
     max_speed: float = 7.5        # m/s
+    max_accel: float = 250.0      # m/s^2
     slide_tol: float = 0.012      # m per frame
     floor_tol: float = 0.03       # m
     max_resample: int = 2
@@ -63,13 +66,17 @@ def symmetry_faults(lengths: np.ndarray, ref: np.ndarray, tol: float) -> np.ndar
     return (np.abs(lengths[..., r] - lengths[..., l_]) / np.asarray(ref)[r] > tol).any(axis=-1)
 
 
-def jump_faults(joints: np.ndarray, fps: float, max_speed: float) -> np.ndarray:
+def jump_faults(joints: np.ndarray, fps: float, max_speed: float, max_accel: float | None = None) -> np.ndarray:
     """``(T, J3, 3)`` metres -> ``(T,)`` bool: some joint faster than ``max_speed`` (m/s, 1 um/s of
-    slack) over the step into the frame (:func:`dancegen.skeleton.joint_speed`, steps, per joint);
+    slack) over the step into the frame (:func:`dancegen.skeleton.joint_speed`, steps, per joint),
+    or (``max_accel``, m/s^2) accelerating harder than that (second difference into the frame);
     frame 0 never jumps."""
     out = np.zeros(len(joints), bool)
     if len(joints) > 1:
         out[1:] = joint_speed(joints, fps, per_joint=True, difference="steps").max(axis=1) > max_speed + 1e-6
+    if max_accel is not None and len(joints) > 2:
+        j = np.asarray(joints, np.float64)
+        out[2:] |= np.linalg.norm(j[2:] - 2 * j[1:-1] + j[:-2], axis=-1).max(axis=1) * fps ** 2 > max_accel + 1e-6
     return out
 
 
@@ -117,10 +124,14 @@ class Corrector3D:
         return {"bones": bool(bone_faults(L, self.ref_lengths, self.rules.bone_tol)),
                 "symmetry": bool(symmetry_faults(L, self.ref_lengths, self.rules.bone_tol))}
 
-    def jump(self, world: np.ndarray, prev: np.ndarray | None) -> bool:
+    def jump(self, world: np.ndarray, prev: np.ndarray | None, prev2: np.ndarray | None = None) -> bool:
+        """A joint faster than ``max_speed`` since ``prev`` or, with ``prev2``, accelerating harder
+        than ``max_accel``."""
         if prev is None:
             return False
-        return bool(jump_faults(np.stack([prev, world]), self.fps, self.rules.max_speed)[1])
+        if prev2 is None:
+            return bool(jump_faults(np.stack([prev, world]), self.fps, self.rules.max_speed)[1])
+        return bool(jump_faults(np.stack([prev2, prev, world]), self.fps, self.rules.max_speed, self.rules.max_accel)[2])
 
     def fix_floor_and_slide(self, world, prev, contact, prev_contact, count: bool = True):
         """Return ``(root shift (3,), acted rules)`` for the floor and sliding rules (counted in
@@ -167,6 +178,6 @@ def check3d(joints: np.ndarray, fps: float, ref_lengths: np.ndarray | None = Non
         contacts = np.stack([np.minimum(j[:, a, 1], j[:, t, 1]) < 0.06 for a, t in FEET3D], 1)
     return {"bones": bone_faults(L, ref, r.bone_tol),
             "symmetry": symmetry_faults(L, ref, r.bone_tol),
-            "jump": jump_faults(j, fps, r.max_speed),
+            "jump": jump_faults(j, fps, r.max_speed, r.max_accel),
             "foot_slide": foot_slides(j, contacts, r.slide_tol)[0].any(axis=1),
             "below_floor": below_floor(j, r.floor_tol)[0]}

@@ -44,6 +44,7 @@ class Generate3DOptions:
     genre: str | None = None
     fps: float | None = None
     temperature: float = 1.0
+    noise: float = 1.0               # within-component spread (see seq2seq3d.mdn_sample)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
@@ -91,6 +92,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
             state = model.start(mem, prev_n)
             ge = model.genre(torch.tensor([genre_idx]))
             prev_world, prev_raw, prev_contact = w0, seed_raw, seed_raw[motion3d.SL_CONTACT]
+            prev2_world = None
             it = range(T)
             if opts.progress and T > 500:
                 from tqdm import tqdm
@@ -100,9 +102,9 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                 (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
                 tries = 1 + (corr.rules.max_resample if corr is not None else 0)
                 for k in range(tries):
-                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen)[0].numpy().astype(np.float64) * std + mean
+                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise)[0].numpy().astype(np.float64) * std + mean
                     world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
-                    if corr is None or not corr.jump(world, prev_world):
+                    if corr is None or not corr.jump(world, prev_world, prev2_world):
                         break
                     corr._count("jump")
                     if k < tries - 1:
@@ -119,7 +121,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                         else:
                             xb = prev_raw + a * (xr - prev_raw)
                         world, h, xz, xb = _checked(integ, corr, xb, prev_world, prev_contact)
-                        if not corr.jump(world, prev_world):
+                        if not corr.jump(world, prev_world, prev2_world):
                             break
                     xr = xb
                 if corr is not None:
@@ -131,6 +133,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                 integ.commit(h, xz)
                 out[t] = world
                 contacts[t] = xr[motion3d.SL_CONTACT] > 0.5
+                prev2_world = prev_world
                 prev_world, prev_raw, prev_contact = world, xr, xr[motion3d.SL_CONTACT]
                 prev_n = torch.from_numpy(((xr - mean) / std).astype(np.float32))[None]
     finally:
