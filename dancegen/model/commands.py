@@ -6,55 +6,68 @@ from pathlib import Path
 
 
 def register(sub):
+    from .. import cliargs as A
+
     g = sub.add_parser("generate", help="music in, dance out: OUTDIR/dance.npz and OUTDIR/dance.mp4",
-                       description="Generate a dance for a music file with the bundled (or a given) model.")
+                       description="Generate a dance for a music file with the bundled (or a given) model. The "
+                                   "outputs are written together at the end (a failed or interrupted run leaves the "
+                                   "folder as it was); an existing dance is replaced only with --force.")
     g.add_argument("music", help="music file (wav, mp3, ogg, flac)")
     g.add_argument("-o", "--out", required=True, help="output folder (dance.npz, dance.mp4)")
-    g.add_argument("--start", type=float, default=0.0, help="seconds into the song to start (default 0)")
-    g.add_argument("--duration", type=float, default=None, help="seconds to dance (default: the rest of the song)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (different seeds, different dances)")
+    g.add_argument("--start", type=A.seconds, default=0.0, help="seconds into the song to start (default 0)")
+    g.add_argument("--duration", type=A.duration, default=None,
+                   help="seconds to dance (default: the rest of the song)")
+    g.add_argument("--seed", type=A.seed, default=0,
+                   help=f"random seed, 0 to {A.SEED_MAX} (different seeds, different dances)")
     g.add_argument("--genre", default="auto", help="genre style code (waltz, cha-cha, rumba, tango) or auto (by tempo)")
-    g.add_argument("--fps", type=float, default=None, help="output frame rate (default: the model's, 25)")
+    g.add_argument("--fps", type=A.frame_rate(1.0, 240.0), default=None,
+                   help="output frame rate, 1 to 240 (default: the model's, 25)")
     g.add_argument("--model", default=None, help="model file from 'dancegen train' (default: the bundled model)")
     g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
     g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
-    g.add_argument("--accent", type=float, default=0.5,
-                   help="beat accent depth: relative speed dip on every beat, 0 to switch off (default 0.5)")
-    g.add_argument("--temperature", type=float, default=1.0,
+    g.add_argument("--accent", type=A.accent, default=0.5,
+                   help="beat accent depth: relative speed dip on every beat, 0 (off) to below 1 (default 0.5)")
+    g.add_argument("--temperature", type=A.temperature, default=1.0,
                    help="3D model: variety of the sampled poses, 0 (most likely) to 3 (default 1: as trained)")
     g.add_argument("--camera", default="front", choices=["front", "fixed", "orbit"],
                    help="3D model: front (follows the dancer, body toward the viewer; default), fixed (shows the "
                         "travel) or orbit")
-    g.add_argument("--yaw", type=float, default=0.0, help="3D model: camera yaw offset, degrees (default 0)")
-    g.add_argument("--elevation", type=float, default=8.0, help="3D model: camera elevation, degrees (default 8)")
-    g.add_argument("--no-video", action="store_true", help="write dance.npz only")
-    g.add_argument("--size", default="960x540", help="video size WxH (default 960x540)")
-    g.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    g.add_argument("--yaw", type=A.angle, default=0.0,
+                   help="3D model: camera yaw offset, degrees, -360 to 360 (default 0)")
+    g.add_argument("--elevation", type=A.elevation, default=8.0,
+                   help="3D model: camera elevation, degrees, -60 to 80 (default 8)")
+    g.add_argument("--no-video", action="store_true", help="write dance.npz only (an old dance.mp4 is removed)")
+    g.add_argument("--size", type=A.size, default=(960, 540),
+                   help="video size WxH, even, 16 to 7680 (default 960x540)")
+    g.add_argument("--force", action="store_true", help="replace existing outputs")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     g.set_defaults(func=cmd_generate)
 
     t = sub.add_parser("train", help="train a generator on dance data (Lightning; CPU by default)",
                        description="Train the Seq2Seq generator. Resumes from OUT/last.ckpt when it exists.")
     t.add_argument("--data", required=False, help="Dance with Melody folder (required unless in --config)")
     t.add_argument("--config", default=None, help="JSON or YAML file with TrainConfig fields")
-    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.safetensors)")
-    t.add_argument("--epochs", type=int, default=None, help="max epochs")
-    t.add_argument("--max-minutes", type=float, default=None, help="wall-clock limit")
-    t.add_argument("--batch-size", type=int, default=None)
-    t.add_argument("--lr", type=float, default=None)
-    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("-o", "--out", default=None,
+                   help="run folder: checkpoints, TensorBoard logs, model.safetensors (required unless in --config)")
+    t.add_argument("--epochs", type=A.epochs, default=None, help="max epochs (at least 1)")
+    t.add_argument("--max-minutes", type=A.minutes, default=None, help="wall-clock limit, minutes (> 0)")
+    t.add_argument("--batch-size", type=A.positive_int, default=None, help="windows per batch (at least 1)")
+    t.add_argument("--lr", type=A.lr, default=None, help="learning rate (> 0, at most 10)")
+    t.add_argument("--seed", type=A.seed, default=None, help=f"random seed, 0 to {A.SEED_MAX}")
     t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
     t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
     t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
     t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer"],
                    help="seq2seq3d (the 3D sampling generator; the kind named in --config, else seq2seq), seq2seq "
                         "(the 2D model) or a comparison model")
-    t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
+    t.add_argument("--devices", type=A.devices, default=None,
+                   help=f"Lightning devices: auto or a number (on the CPU at most this machine's {A.cpu_count()} "
+                        f"cores)")
     t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
     t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
-    t.add_argument("--limit-train-clips", type=int, default=None, help=argparse_hide())
-    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--limit-train-clips", type=A.positive_int, default=None, help=argparse_hide())
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)
 
     c = sub.add_parser("convert-model", help="convert a legacy .pt model (or a last.ckpt) to .safetensors",
@@ -73,60 +86,49 @@ def argparse_hide():
     return argparse.SUPPRESS
 
 
-def _parse_size(s: str):
-    from ..errors import ConfigError
-
-    try:
-        w, h = (int(v) for v in s.lower().split("x"))
-        assert w > 0 and h > 0
-        return (w - w % 2, h - h % 2)
-    except Exception:
-        raise ConfigError(f"--size {s!r}: use WIDTHxHEIGHT, e.g. 960x540") from None
-
-
 def cmd_generate(args) -> int:
     from ..dance import Dance
     from ..errors import ConfigError
+    from ..fileio import OutputSet
     from .generate import GenerateOptions, generate_dance
 
     out = Path(args.out)
-    npz, mp4 = out / "dance.npz", out / "dance.mp4"
-    if not args.force:
-        for p in (npz,) + (() if args.no_video else (mp4,)):
-            if p.exists():
-                raise ConfigError(f"{p}: exists; pass --force to overwrite")
-    size = _parse_size(args.size)
+    outputs = OutputSet([out / "dance.npz", out / "dance.mp4"], force=args.force, folder=out)
+    outputs.check()  # before anything is read: exists without --force, a link, a folder that cannot be written
     from ..audio.io import audio_duration
 
     audio_duration(args.music)  # a missing or unreadable song fails here, before the model loads
     from .generate3d import load_generator
 
-    bundle = load_generator(args.model)
-    if getattr(bundle, "is_3d", False):
-        from ..camera import CameraConfig
-        from .generate3d import Generate3DOptions, generate_dance3d
+    with outputs:  # locked: a second run into the folder fails now, not after the work
+        bundle = load_generator(args.model)
+        if getattr(bundle, "is_3d", False):
+            from ..camera import CameraConfig
+            from .generate3d import Generate3DOptions, generate_dance3d
 
-        if args.seed_motion:
-            raise ConfigError("--seed-motion: the 3D model starts from its own real seed poses; drop the option")
-        cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
-        opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
-                                  fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
-                                  beat_lock=not args.no_beat_lock, accent=min(args.accent, 0.3), camera=cam,
-                                  progress=not args.quiet)
-        dance = generate_dance3d(args.music, bundle, opts3)
-    else:
-        seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
-        opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
-                               fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
-                               accent=args.accent, seed_pose=seed_motion, progress=not args.quiet)
-        dance = generate_dance(args.music, bundle, opts)
-    dance.save(npz)
-    print(f"{npz}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}", file=sys.stderr)
+            if args.seed_motion:
+                raise ConfigError("--seed-motion: the 3D model starts from its own real seed poses; drop the option")
+            cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
+            opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
+                                      fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
+                                      beat_lock=not args.no_beat_lock, accent=min(args.accent, 0.3), camera=cam,
+                                      progress=not args.quiet)
+            dance = generate_dance3d(args.music, bundle, opts3)
+        else:
+            seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
+            opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
+                                   fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
+                                   accent=args.accent, seed_pose=seed_motion, progress=not args.quiet)
+            dance = generate_dance(args.music, bundle, opts)
+        dance.save(outputs.path("dance.npz"))
+        if not args.no_video:
+            from ..render.video import render_video
+
+            render_video(dance, outputs.path("dance.mp4"), size=args.size, progress=not args.quiet, overwrite=True)
+        outputs.commit()
+    print(f"{out / 'dance.npz'}: {dance.n_frames} frames at {dance.fps:g} fps, genre {dance.genre}", file=sys.stderr)
     if not args.no_video:
-        from ..render.video import render_video
-
-        render_video(dance, mp4, size=size, progress=not args.quiet, overwrite=True)
-        print(f"{mp4}: video with music", file=sys.stderr)
+        print(f"{out / 'dance.mp4'}: video with music", file=sys.stderr)
     return 0
 
 
@@ -137,6 +139,18 @@ def _config_kind(path) -> str | None:
         return json.loads(Path(path).read_text()).get("model_kind")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _require_data_and_out(cfg) -> None:
+    from ..errors import ConfigError
+    from ..fileio import check_output
+
+    if not cfg.data:
+        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    if not cfg.out:
+        raise ConfigError("no run folder: pass --out DIR (checkpoints, logs and model.safetensors go there) or set "
+                          "'out' in --config")
+    check_output(cfg.out, folder=True, option="--out")  # before the data loads: a link, a file, not writable
 
 
 def cmd_train3d(args) -> int:
@@ -156,13 +170,14 @@ def cmd_train3d(args) -> int:
         raise ConfigError(f"--attention {cfg.attention}: the 3D model takes additive, general or none")
     if args.devices not in (None, "1", "auto") or args.strategy not in (None, "auto"):
         raise ConfigError("--devices/--strategy: the 3D trainer runs in one process; drop these options")
+    _require_data_and_out(cfg)
+    cfg.validate()
     path = train(cfg, progress=not args.quiet)
     print(f"trained model: {path}", file=sys.stderr)
     return 0
 
 
 def cmd_train(args) -> int:
-    from ..errors import ConfigError
     from ..train.config import TrainConfig
     from ..train.run import check_config, train
 
@@ -181,8 +196,10 @@ def cmd_train(args) -> int:
         cfg = TrainConfig.from_file(args.config, **overrides)
     else:
         cfg = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
-    if not cfg.data:
-        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    _require_data_and_out(cfg)
+    from ..cliargs import check_devices
+
+    check_devices(cfg.devices, cfg.accelerator)
     check_config(cfg)
     if args.model_kind != "seq2seq":
         from ..train.baselines import train_baseline
@@ -199,20 +216,18 @@ def cmd_train(args) -> int:
 
 def cmd_convert_model(args) -> int:
     from ..errors import ConfigError
+    from ..fileio import OutputSet
     from .format import SUFFIX, convert_legacy, load_any
 
     out = Path(args.out)
     if out.suffix != SUFFIX:
         raise ConfigError(f"{out}: give the new model file the {SUFFIX} extension")
-    if out.exists() and not args.force:
-        raise ConfigError(f"{out}: exists; pass --force to overwrite")
-    if out.resolve() == Path(args.model).resolve():
+    if Path(args.model).exists() and out.resolve() == Path(args.model).resolve():
         raise ConfigError(f"{out}: the output must be another file than the input")
-    convert_legacy(args.model, out)
-    try:
-        b = load_any(out)  # the new file opens as a model
-    except Exception:
-        out.unlink(missing_ok=True)
-        raise
+    with OutputSet.single(out, force=args.force) as outputs:
+        staged = outputs.path()
+        convert_legacy(args.model, staged)
+        b = load_any(staged)  # the new file opens as a model, or nothing is written
+        outputs.commit()
     print(f"{out}: {getattr(b, 'kind', type(b).__name__)} model converted from {args.model}", file=sys.stderr)
     return 0
