@@ -91,8 +91,7 @@ def _setup_logging(command: str) -> None:
     h = next((h for h in log.handlers if isinstance(h, _StderrHandler)), None)
     if h is None:
         h = _StderrHandler(level=logging.WARNING)
-        log.addHandler(h)
-        log.propagate = False
+        log.addHandler(h)  # (records still propagate: an application's own logging sees them too)
     h.command = command or ""
 
 
