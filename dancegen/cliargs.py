@@ -17,7 +17,8 @@ import sys
 __all__ = [
     "OneLineParser", "number", "integer", "positive_float", "non_negative_float", "seconds", "duration",
     "fps", "frame_rate", "size", "devices", "epochs", "minutes", "lr", "seed", "temperature", "elevation",
-    "angle", "accent", "positive_int", "port", "SEED_MAX", "FPS_RANGE", "SIZE_RANGE", "hidden",
+    "angle", "accent", "positive_int", "port", "SEED_MAX", "FPS_RANGE", "SIZE_RANGE", "hidden", "out_option",
+    "check_devices", "cpu_count",
 ]
 
 #: largest accepted ``--seed`` (numpy's and torch's seeds are 32-bit unsigned)
@@ -32,6 +33,13 @@ class OneLineParser(argparse.ArgumentParser):
     """An :class:`argparse.ArgumentParser` whose errors are one line: ``PROG: error: MESSAGE`` (and
     a pointer to ``--help``), exit status 2. Sub-parsers made with ``add_subparsers`` inherit it."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        for dest, shown in getattr(self, "_required_outputs", ()):
+            if getattr(ns, dest, None) is None:
+                self.error(f"the following arguments are required: {shown}")
+        return ns, rest
+
     def error(self, message: str):  # noqa: D401 - argparse API
         import re
 
@@ -42,6 +50,21 @@ class OneLineParser(argparse.ArgumentParser):
             opt = m.group(1).split("/")[-1]
             message = f"{opt} {m.group(2)}" if _TYPE_ERROR.match(m.group(2)) else f"{opt}: {m.group(2)}"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def out_option(parser, help: str, *, dest: str = "output", required: bool = True, old: tuple = ("--output",),
+               metavar: str | None = None) -> None:
+    """Add the output option of a command: ``-o/--out`` (and, hidden from ``--help``, the old
+    spellings ``old``, e.g. ``--output``, for existing scripts), stored in ``dest``. With
+    ``required``, one of them must be given (checked by :class:`OneLineParser`)."""
+    kw = {"metavar": metavar or "OUT"}
+    parser.add_argument("-o", "--out", dest=dest, default=None, help=help, **kw)
+    for o in old:
+        parser.add_argument(o, dest=dest, default=None, help=argparse.SUPPRESS)
+    if required:
+        req = list(getattr(parser, "_required_outputs", ()))
+        req.append((dest, "-o/--out"))
+        parser._required_outputs = req
 
 
 import re as _re

@@ -24,8 +24,7 @@ def register(sub) -> None:
                                    "save them as .npz (values, names, fps, beats, tempo, start).")
     p.add_argument("music", help="music file")
     p.add_argument("--fps", type=A.fps, default=25.0, help="dance frames per second, 0.5 to 240 (default 25)")
-    p.add_argument("-o", "--out", dest="output", required=True, help="output .npz file")
-    p.add_argument("--output", dest="output", help=A.hidden())
+    A.out_option(p, "output .npz file")
     p.add_argument("--kind", choices=("multi", "mfcc"), default="multi",
                    help="multi: all features (default); mfcc: MFCC + deltas only (ablation)")
     p.add_argument("--start", type=A.seconds, default=0.0, help="seconds into the file (default 0)")

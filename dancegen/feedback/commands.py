@@ -108,6 +108,8 @@ def cmd_repair(args) -> int:
 
 
 def register(subparsers) -> None:
+    from ..cliargs import out_option
+
     p = subparsers.add_parser(
         "check", help="check a dance's structure: symmetry, bone lengths, joint jumps",
         description="Score a dance .npz (S_sym, D_bone, joint speed/acceleration) per frame and in total, "
@@ -127,8 +129,7 @@ def register(subparsers) -> None:
                     "in time), shorten stretched bones to their reference length, and write a new .npz.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     r.add_argument("dance", help="dance file (.npz written by dancegen)")
-    r.add_argument("-o", "--out", dest="output", required=True, help="repaired dance file to write (.npz)")
-    r.add_argument("--output", dest="output", help=argparse.SUPPRESS)
+    out_option(r, "repaired dance file to write (.npz)")
     r.add_argument("--force", action="store_true", help="replace the output file if it exists")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.set_defaults(func=cmd_repair)

@@ -21,9 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("input", metavar="VIDEO_OR_IMAGE_DIR",
                    help="video file, folder of frames (sorted by name), one image, or a DanceTrack "
                         "sequence folder with --dancetrack")
-    p.add_argument("-o", "--out", dest="output", required=True, metavar="OUT",
-                   help="output .npz (or output folder with --dancetrack)")
-    p.add_argument("--output", dest="output", help=argparse.SUPPRESS)
+    A.out_option(p, "output .npz (or output folder with --dancetrack)", metavar="OUT")
     p.add_argument("--openpose-json", metavar="DIR", default=None,
                    help="also write OpenPose-style JSON, one <name>_<frame>_keypoints.json per frame")
     p.add_argument("--fps", type=A.fps, default=None,

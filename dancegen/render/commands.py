@@ -28,8 +28,7 @@ def register(subparsers) -> None:
                     "a 3D view for a dance with a 3D body), with no network needed to view it.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dance", metavar="DANCE.npz", help="dance file (keypoints, fps, music, offset)")
-    p.add_argument("-o", "--out", dest="output", metavar="OUT.mp4", help="video to write")
-    p.add_argument("--output", dest="output", help=A.hidden())
+    A.out_option(p, "video to write", required=False, metavar="OUT.mp4")
     p.add_argument("--sheet", metavar="OUT.png", help="write a contact sheet PNG (instead of, or as well as, -o)")
     p.add_argument("--html", metavar="OUT.html",
                    help="write a self-contained HTML player (music, dance and three.js inlined)")
