@@ -555,6 +555,7 @@ class OutputSet:
         self.suffixes = suffixes or {}
         self._locks: list[OutputLock] = []
         self._stages: dict[Path, Path] = {}
+        self._created: list[Path] = []   # folders this set made (removed again, if empty, when not committed)
         self.committed = False
         self.written: list[Path] = []
 
@@ -580,8 +581,14 @@ class OutputSet:
         self.check()
         try:
             for d in self._folders():
+                missing = []
+                q = d
+                while not os.path.lexists(q) and q.parent != q:
+                    missing.append(q)
+                    q = q.parent
                 try:
                     d.mkdir(parents=True, exist_ok=True)
+                    self._created += missing
                 except OSError as e:
                     raise _error(f"{d}: cannot create the output folder ({e.strerror}); choose another "
                                  f"{self.option}") from None
@@ -623,6 +630,13 @@ class OutputSet:
         for lk in reversed(self._locks):
             lk.release()
         self._locks.clear()
+        if not self.committed:
+            for d in self._created:  # deepest first: the run leaves no empty folder behind
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+        self._created.clear()
 
     # -------------------------------------------------------------- writing
     def target(self, name) -> Path:

@@ -24,7 +24,7 @@ def register(sub):
     e.add_argument("--no-feedback", action="store_true", help="generate without the HGR online correction")
     e.add_argument("--seed", type=A.seed, default=0, help=f"random seed, 0 to {A.SEED_MAX}")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    e.add_argument("-o", "--out", default=None, help="also write the JSON result to this file (.json)")
+    e.add_argument("-o", "--out", default=None, help="also write the JSON result to this file")
     e.add_argument("--force", action="store_true", help="replace the -o file if it exists")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=cmd_evaluate)
@@ -59,7 +59,7 @@ def cmd_evaluate(args) -> int:
         raise ConfigError("nothing to evaluate: pass --data DIR (Dance with Melody) and/or --music FILES")
     outputs = None
     if args.out:
-        outputs = OutputSet.single(args.out, force=args.force, suffixes=(".json",)).check()  # before the work
+        outputs = OutputSet.single(args.out, force=args.force).check()  # before the work
     if args.data and not Path(args.data).is_dir():
         raise DataError(f"{args.data}: data folder not found; pass --data pointing at a Dance with Melody folder")
     for m in args.music:
