@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
+import re
 
 __all__ = [
     "OneLineParser", "number", "integer", "positive_float", "non_negative_float", "seconds", "duration",
@@ -41,8 +41,6 @@ class OneLineParser(argparse.ArgumentParser):
         return ns, rest
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        import re
-
         message = " ".join(str(message).split())
         # "argument -o/--out: X: why" -> "--out X: why" (the value right after the option, as typed)
         m = re.match(r"^argument (\S+): (.*)$", message)
@@ -67,10 +65,8 @@ def out_option(parser, help: str, *, dest: str = "output", required: bool = True
         parser._required_outputs = req
 
 
-import re as _re
-
 #: "VALUE: why" messages of the type functions below (argparse's own messages are left as they are)
-_TYPE_ERROR = _re.compile(r"^\S+: (?:not |must |out of range|use |width )")
+_TYPE_ERROR = re.compile(r"^\S+: (?:not |must |out of range|use |width )")
 
 
 def hidden() -> str:

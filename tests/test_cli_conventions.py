@@ -240,3 +240,11 @@ def test_help_texts_name_the_environment_variables():
             h = p.format_help()
             assert all(v in h for v in ("DANCEGEN_DATA", "DANCEGEN_MODELS_DIR", "DANCEGEN_REPORT_MUSIC"))
     assert os.environ.get("DANCEGEN_MODELS_DIR") is None or True
+
+
+def test_python_api_fps_zero_is_an_error_not_the_default():
+    import dancegen
+    from dancegen.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--fps 0"):
+        dancegen.generate(str(SONG), duration=1.0, fps=0)

@@ -236,7 +236,7 @@ def generate_dance(music, bundle=None, opts: GenerateOptions | None = None):
     duration = min(duration, total - opts.start) if total else duration
     if not 0 <= opts.accent < 1:
         raise ConfigError(f"--accent {opts.accent}: use a depth from 0 (off) to below 1")
-    out_fps = float(opts.fps or bundle.fps)
+    out_fps = float(bundle.fps if opts.fps is None else opts.fps)  # fps=0 is an error, not the default
     if not 1 <= out_fps <= 240:
         raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
     t1 = time.perf_counter()

@@ -179,7 +179,7 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     if not duration > 0:
         raise ConfigError(f"--duration {duration}: must be positive")
     duration = min(duration, total - opts.start) if total else duration
-    out_fps = float(opts.fps or bundle.fps)
+    out_fps = float(bundle.fps if opts.fps is None else opts.fps)  # fps=0 is an error, not the default
     if not 1 <= out_fps <= 240:
         raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
     t1 = time.perf_counter()
