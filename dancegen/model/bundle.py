@@ -121,9 +121,10 @@ def check_generator_meta(meta: dict, path="<model>") -> None:
         FeatureConfig.from_dict(dict(meta["feature_config"]))
         if not isinstance(meta["feature_stats"], dict):
             raise TypeError("feature_stats is not a JSON object")
-        st = FeatureStats.from_dict(meta["feature_stats"])
-        if not (np.all(np.isfinite(st.mean)) and np.all(np.isfinite(st.std)) and st.mean.size > 0):
-            raise ValueError("feature statistics hold NaN or no values")
+        if meta["feature_stats"]:  # {}: none stored (generation then refuses, naming the problem)
+            st = FeatureStats.from_dict(meta["feature_stats"])
+            if not (np.all(np.isfinite(st.mean)) and np.all(np.isfinite(st.std)) and st.mean.size > 0):
+                raise ValueError("feature statistics hold NaN or no values")
     except (DanceGenError, KeyError, TypeError, ValueError) as e:
         raise ModelError(f"{path}: the model's feature settings are malformed ({e}); the file is corrupt or "
                          f"from another version") from None
