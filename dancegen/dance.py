@@ -12,6 +12,41 @@ from .errors import DataError
 from .skeleton import J, OPENPOSE18_JOINTS
 
 DEFAULT_CANVAS = (1920, 1080)
+#: frame rates a dance may have (frames per second)
+FPS_RANGE = (0.5, 1000.0)
+#: canvas width and height a dance may have (pixels)
+CANVAS_RANGE = (16, 16384)
+
+
+def check_fps(fps, where: str = "dance") -> float:
+    """``fps`` as a float; :class:`DataError` unless it is a finite number within :data:`FPS_RANGE`."""
+    a = np.asarray(fps)
+    if a.size != 1 or not np.issubdtype(a.dtype, np.number) or a.dtype == bool:
+        raise DataError(f"{where}: fps must be a number of frames per second, got {_show(fps)}")
+    v = float(a.reshape(()))
+    lo, hi = FPS_RANGE
+    if not (np.isfinite(v) and lo <= v <= hi):
+        raise DataError(f"{where}: fps {v:g} is out of range; a dance has {lo:g} to {hi:g} frames per second")
+    return v
+
+
+def check_canvas(canvas, where: str = "dance") -> tuple[int, int]:
+    """``canvas`` as ``(w, h)`` ints; :class:`DataError` unless two whole numbers within :data:`CANVAS_RANGE`."""
+    a = np.asarray(canvas)
+    if a.shape != (2,) or not np.issubdtype(a.dtype, np.number) or a.dtype == bool:
+        raise DataError(f"{where}: canvas must be (width, height) in pixels, got {_show(canvas)}")
+    if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
+        raise DataError(f"{where}: canvas must be whole numbers of pixels, got {_show(canvas)}")
+    w, h = int(a[0]), int(a[1])
+    lo, hi = CANVAS_RANGE
+    if not (lo <= w <= hi and lo <= h <= hi):
+        raise DataError(f"{where}: canvas {w}x{h} is out of range; width and height from {lo} to {hi} pixels")
+    return w, h
+
+
+def _show(v) -> str:
+    s = repr(v.tolist() if isinstance(v, np.ndarray) else v)
+    return s if len(s) <= 60 else s[:57] + "..."
 
 
 @dataclass
@@ -53,10 +88,8 @@ class Dance:
         if kp.ndim != 3 or kp.shape[1:] != (J, 2):
             raise DataError(f"keypoints must have shape (T, {J}, 2), got {kp.shape}")
         self.keypoints = kp
-        self.fps = float(self.fps)
-        if not self.fps > 0:
-            raise DataError(f"fps must be positive, got {self.fps}")
-        self.canvas = (int(self.canvas[0]), int(self.canvas[1]))
+        self.fps = check_fps(self.fps)
+        self.canvas = check_canvas(self.canvas)
         if self.confidence is not None:
             self.confidence = np.asarray(self.confidence, dtype=np.float32)
         if self.joint3d_names is not None:
@@ -144,9 +177,34 @@ class Dance:
         kp = d["keypoints"]
         if kp.ndim != 3 or kp.shape[1:] != (J, 2):
             raise DataError(f"{path}: keypoints have shape {kp.shape}, expected (T, {J}, 2)")
-        music = str(d.get("music", "")) or None
-        genre = str(d.get("genre", "")) or None
-        canvas = tuple(int(v) for v in d["canvas"]) if "canvas" in d else DEFAULT_CANVAS
+        if not np.issubdtype(kp.dtype, np.number):
+            raise DataError(f"{path}: keypoints are {kp.dtype} values, not numbers")
+        fps = check_fps(d["fps"], str(path))
+        canvas = check_canvas(d["canvas"], str(path)) if "canvas" in d else DEFAULT_CANVAS
+        text = {}
+        for k in ("music", "genre", "name"):
+            v = d.get(k)
+            if v is not None and (v.ndim != 0 or v.dtype.kind not in "US"):
+                raise DataError(f"{path}: {k!r} must be a text, got an array of shape {v.shape} ({v.dtype})")
+            text[k] = str(v) if v is not None else ""
+        offset = d.get("offset", np.float32(0.0))
+        if np.asarray(offset).size != 1 or not np.issubdtype(np.asarray(offset).dtype, np.number) \
+                or not np.isfinite(float(np.asarray(offset).reshape(()))):
+            raise DataError(f"{path}: offset must be a number of seconds, got {_show(offset)}")
+        T = kp.shape[0]
+        for k, shape in (("confidence", (T, J)), ("joints3d", None)):
+            v = d.get(k)
+            if v is None:
+                continue
+            if not np.issubdtype(v.dtype, np.number):
+                raise DataError(f"{path}: {k} are {v.dtype} values, not numbers")
+            if shape is not None and v.shape != shape:
+                raise DataError(f"{path}: {k} has shape {v.shape}, expected {shape}")
+            if shape is None and (v.ndim != 3 or v.shape[0] != T or v.shape[2] != 3):
+                raise DataError(f"{path}: joints3d has shape {v.shape}, expected ({T}, K, 3)")
+        names3d = d.get("joint3d_names")
+        if names3d is not None and (names3d.ndim != 1 or names3d.dtype.kind not in "US"):
+            raise DataError(f"{path}: joint3d_names must be a list of texts")
         meta = {}
         if "meta" in d:
             try:
@@ -156,11 +214,11 @@ class Dance:
             if not isinstance(meta, dict):
                 raise DataError(f"{path}: 'meta' must be a JSON object, got {type(meta).__name__}")
         return cls(
-            keypoints=kp, fps=float(d["fps"]), canvas=canvas, music=music,
-            offset=float(d.get("offset", 0.0)), genre=genre,
+            keypoints=kp, fps=fps, canvas=canvas, music=text["music"] or None,
+            offset=float(np.asarray(offset).reshape(())), genre=text["genre"] or None,
             confidence=d.get("confidence"), joints3d=d.get("joints3d"),
-            name=str(d.get("name", "")) or path.stem, meta=meta,
-            joint3d_names=tuple(str(n) for n in d["joint3d_names"]) if "joint3d_names" in d else None,
+            name=text["name"] or path.stem, meta=meta,
+            joint3d_names=tuple(str(n) for n in names3d) if names3d is not None else None,
         )
 
 

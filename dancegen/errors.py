@@ -26,3 +26,8 @@ class ModelError(DanceGenError):
 
 class ConfigError(DanceGenError):
     """An option or configuration value is out of range."""
+
+
+class OutputError(DanceGenError):
+    """An output cannot be written: it exists (without ``--force``), is a symbolic link, its folder
+    is not writable or cannot be created, or another dancegen run is writing it."""

@@ -36,10 +36,15 @@ def generate(music, *, start: float = 0.0, duration: float | None = None, seed: 
                                beat_lock=beat_lock, seed_pose=seed_motion, progress=progress)
         dance = generate_dance(music, bundle, opts)
     if out_dir is not None:
-        out = Path(out_dir)
-        dance.save(out / "dance.npz")
-        if video:
-            from .render.video import render_video
+        from .fileio import OutputSet
 
-            render_video(dance, out / "dance.mp4", overwrite=True, progress=progress)
+        out = Path(out_dir)
+        # written together (an old dance.mp4 does not stay next to a new dance.npz); existing files replaced
+        with OutputSet([out / "dance.npz", out / "dance.mp4"], force=True, folder=out) as outputs:
+            dance.save(outputs.path("dance.npz"))
+            if video:
+                from .render.video import render_video
+
+                render_video(dance, outputs.path("dance.mp4"), overwrite=True, progress=progress)
+            outputs.commit()
     return dance

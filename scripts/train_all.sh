@@ -30,7 +30,8 @@
 # revisit it). A failed run is reported and the next one starts; the exit status is non-zero if
 # any run failed. Do not start it while another `dancegen train` writes one of these runs (e.g. a
 # runs/default training started by hand): both would write the same last.ckpt.
-# Then: `dancegen report -o report` (docs/report.md).
+# Then: `dancegen report -o report --models-dir runs --data ../shared/data/dance_with_melody
+# --music ../shared/music/sectoid/*/song.ogg` (docs/report.md).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -144,4 +145,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "$(stamp) failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "$(stamp) all done; next: .venv/bin/dancegen report -o report"
+echo "$(stamp) all done; next: .venv/bin/dancegen report -o report --models-dir runs --data ../shared/data/dance_with_melody --music ../shared/music/sectoid/*/song.ogg"

@@ -78,7 +78,7 @@ def test_user_errors_are_one_line(video, tmp_path, capsys):
     cases = [
         (["extract", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "a.npz")], "no such file or folder"),
         (["extract", str(path), "-o", str(tmp_path / "a.txt")], "must be a .npz"),
-        (["extract", str(path), "-o", str(tmp_path / "a.npz"), "--fps", "0"], "--fps must be positive"),
+        (["extract", str(path), "-o", str(tmp_path / "a.npz"), "--fps", "0"], "--fps 0: out of range"),
         (["extract", str(tmp_path), "--dancetrack", "-o", str(tmp_path / "o")], "seqinfo.ini: no such file"),
     ]
     for argv, msg in cases:

@@ -15,6 +15,8 @@ EPILOG = """examples:
 
 
 def register(subparsers) -> None:
+    from ..cliargs import port
+
     p = subparsers.add_parser(
         "serve", help="a local web page: drop music, get a dance to watch and download",
         description="Start a local web app: drop a music file, choose genre, seed, start and duration "
@@ -23,7 +25,7 @@ def register(subparsers) -> None:
                     "Nothing is fetched from the internet by the page. Uploads live in a temporary "
                     "folder removed when the server stops.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--port", type=int, default=7860, help="TCP port (default 7860)")
+    p.add_argument("--port", type=port, default=7860, help="TCP port, 1 to 65535 (default 7860)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--work-dir", metavar="DIR", help="keep uploads and results here instead of a temp folder")

@@ -1,31 +1,11 @@
 """``dancegen beats`` and ``dancegen features``. Heavy imports happen inside the commands."""
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-
-def _seconds(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number of seconds") from None
-    if not math.isfinite(v) or v < 0:
-        raise argparse.ArgumentTypeError(f"{s!r} must be a finite number of seconds >= 0")
-    return v
-
-
-def _positive(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"{s!r} must be a positive number")
-    return v
+from .. import cliargs as A
 
 
 def register(sub) -> None:
@@ -34,8 +14,8 @@ def register(sub) -> None:
                                    "--start) of a music file (wav, mp3, ogg, flac).")
     p.add_argument("music", help="music file")
     p.add_argument("--json", action="store_true", help='print {"tempo": BPM, "beats": [s, ...]}')
-    p.add_argument("--start", type=_seconds, default=0.0, help="seconds into the file (default 0)")
-    p.add_argument("--duration", type=_positive, default=None, help="seconds to analyse (default: all)")
+    p.add_argument("--start", type=A.seconds, default=0.0, help="seconds into the file (default 0)")
+    p.add_argument("--duration", type=A.duration, default=None, help="seconds to analyse (default: all)")
     p.set_defaults(func=cmd_beats)
 
     p = sub.add_parser("features", help="compute the music features a model sees",
@@ -43,12 +23,12 @@ def register(sub) -> None:
                                    "onset, beat pulse/phase, chroma) at the dance frame rate and "
                                    "save them as .npz (values, names, fps, beats, tempo, start).")
     p.add_argument("music", help="music file")
-    p.add_argument("--fps", type=_positive, default=25.0, help="dance frames per second (default 25)")
-    p.add_argument("-o", "--output", required=True, help="output .npz file")
+    p.add_argument("--fps", type=A.fps, default=25.0, help="dance frames per second, 0.5 to 240 (default 25)")
+    A.out_option(p, "output .npz file")
     p.add_argument("--kind", choices=("multi", "mfcc"), default="multi",
                    help="multi: all features (default); mfcc: MFCC + deltas only (ablation)")
-    p.add_argument("--start", type=_seconds, default=0.0, help="seconds into the file (default 0)")
-    p.add_argument("--duration", type=_positive, default=None, help="seconds to use (default: all)")
+    p.add_argument("--start", type=A.seconds, default=0.0, help="seconds into the file (default 0)")
+    p.add_argument("--duration", type=A.duration, default=None, help="seconds to use (default: all)")
     p.add_argument("--no-denoise", action="store_true", help="skip the light noise reduction")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.set_defaults(func=cmd_features)
@@ -73,21 +53,20 @@ def cmd_beats(args) -> int:
 
 def cmd_features(args) -> int:
     from ..errors import ConfigError
+    from ..fileio import OutputSet
     from .features import FeatureConfig, music_features
 
     out = Path(args.output)
     if out.suffix.lower() != ".npz":
         raise ConfigError(f"{out}: the output file must end in .npz")
-    if out.exists() and not args.force:
+    if out.exists() and not out.is_symlink() and not out.is_dir() and not args.force:
         raise ConfigError(f"{out}: already exists; pass --force to overwrite it")
-    if out.parent and not out.parent.exists():
-        raise ConfigError(f"{out.parent}: output folder does not exist; create it first")
+    outputs = OutputSet.single(out, force=args.force).check()  # before the (long) decoding
     cfg = FeatureConfig(fps=args.fps, kind=args.kind, denoise=not args.no_denoise)
-    fs = music_features(args.music, cfg, start=args.start, duration=args.duration)
-    try:
-        fs.save(out)
-    except OSError as e:
-        raise ConfigError(f"{out}: cannot write ({e.strerror}); check the folder's permissions") from e
+    with outputs:
+        fs = music_features(args.music, cfg, start=args.start, duration=args.duration)
+        fs.save(outputs.path())
+        outputs.commit()
     print(f"{out}: {fs.values.shape[0]} frames x {fs.values.shape[1]} features at {fs.fps:g} fps, "
           f"tempo {fs.tempo:.2f} BPM, {len(fs.beats)} beats", file=sys.stderr)
     return 0

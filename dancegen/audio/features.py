@@ -170,9 +170,16 @@ class FeatureSet:
     def save(self, path) -> None:
         """Write an npz with ``values``, ``names``, ``fps``, ``beats``, ``tempo``, ``start``,
         ``config`` (JSON string)."""
-        np.savez(path, values=self.values, names=np.array(self.names), fps=np.float64(self.fps),
-                 beats=self.beats, tempo=np.float64(self.tempo), start=np.float64(self.start),
-                 config=json.dumps(self.config))
+        from ..fileio import atomic_write
+
+        arrays = dict(values=self.values, names=np.array(self.names), fps=np.float64(self.fps), beats=self.beats,
+                      tempo=np.float64(self.tempo), start=np.float64(self.start), config=json.dumps(self.config))
+
+        def write(tmp):
+            with open(tmp, "wb") as f:  # a file object: np.savez adds no ".npz"; atomic, never through a link
+                np.savez(f, **arrays)
+
+        atomic_write(path, write)
 
     @classmethod
     def load(cls, path) -> "FeatureSet":

@@ -5,6 +5,8 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from ..cliargs import fps
+
     p = subparsers.add_parser("data", help="inspect dance data folders (Dance with Melody, AIST++, OpenPose JSON)")
     sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     info = sub.add_parser("info", help="sequences, minutes, fps, genres and defects of a data folder",
@@ -12,7 +14,8 @@ def register(subparsers) -> None:
                                       "folder, an AIST++ folder or a folder of OpenPose JSON files, and the "
                                       "defects found (NaN, missing audio, frozen frames, jumps, shared openings).")
     info.add_argument("dir", help="data folder")
-    info.add_argument("--fps", type=float, default=25.0, help="frame rate of an OpenPose JSON folder (default 25)")
+    info.add_argument("--fps", type=fps, default=25.0,
+                      help="frame rate of an OpenPose JSON folder, 0.5 to 240 (default 25)")
     info.add_argument("--verbose", "-v", action="store_true", help="one line per sequence")
     info.set_defaults(func=cmd_info)
 

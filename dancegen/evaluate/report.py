@@ -339,17 +339,33 @@ def _load_clips(data):
     return train, val
 
 
-def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_melody", music=(),
+#: the files ``build_report`` writes into its folder (written together: all new or all as they were)
+REPORT_FILES = ("report.md", "report.json", "fig_training.png", "fig_beat_vs_length.png",
+                "fig_smoothness_vs_length.png", "fig_ssim_psnr_genre.png", "fig_frames.png")
+
+
+def report_outputs(out_dir, force: bool = False):
+    """The :class:`~dancegen.fileio.OutputSet` of a report folder (:data:`REPORT_FILES`)."""
+    from ..fileio import OutputSet
+
+    out = Path(out_dir)
+    return OutputSet([out / n for n in REPORT_FILES], force=force, folder=out)
+
+
+def build_report(out_dir, models_dir, data, music=(),
                  settings: ReportSettings | None = None, progress: bool = True, force: bool = False,
                  command: str = "") -> dict:
-    """Run every experiment and write ``out_dir/report.md``, ``report.json`` and the figures.
-    Returns the JSON-able result. Raises :class:`ConfigError` if the report exists and not
-    ``force``, :class:`DataError` / :class:`AudioError` for unreadable data or music."""
-    st = settings or ReportSettings()
-    out = Path(out_dir)
-    for name in ("report.md", "report.json"):
-        if (out / name).exists() and not force:
-            raise ConfigError(f"{out / name}: exists; pass --force to overwrite it or choose another -o folder")
+    """Run every experiment and write ``out_dir/report.md``, ``report.json`` and the figures
+    (:data:`REPORT_FILES`, staged and moved into place together at the end). Returns the JSON-able
+    result. Raises :class:`~dancegen.errors.OutputError` before any work if the report exists and
+    not ``force`` (or the folder cannot be written), :class:`DataError` / :class:`AudioError` for
+    unreadable data or music."""
+    outputs = report_outputs(out_dir, force).check()
+    with outputs:  # locked from here: a second report into the folder fails at once
+        return _build_report(outputs, models_dir, data, music, settings or ReportSettings(), progress, command)
+
+
+def _build_report(outputs, models_dir, data, music, st: ReportSettings, progress: bool, command: str) -> dict:
     music = [str(m) for m in music]
     for m in music:
         if not Path(m).is_file():
@@ -389,11 +405,12 @@ def build_report(out_dir, models_dir="runs", data="../shared/data/dance_with_mel
     try:
         _run_all(res, st, bundles, status, train_clips, val_clips, songs, sweep_songs, models_dir, bar)
         res["seconds"] = round(time.time() - t_start, 1)
-        out.mkdir(parents=True, exist_ok=True)
-        res["figures"] = write_figures(res, out, bar)
+        stage = outputs.path("report.md").parent   # the staging folder: moved into place by commit()
+        res["figures"] = write_figures(res, stage, bar)
         res["seconds"] = round(time.time() - t_start, 1)
-        (out / "report.json").write_text(json.dumps(_jsonable(res), indent=1, allow_nan=False))
-        (out / "report.md").write_text(format_markdown(res))
+        (stage / "report.json").write_text(json.dumps(_jsonable(res), indent=1, allow_nan=False))
+        (stage / "report.md").write_text(format_markdown(res))
+        outputs.commit()
         bar.step("written")
     finally:
         bar.close()

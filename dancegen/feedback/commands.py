@@ -6,7 +6,6 @@ frame is faulty); 2 a user error (missing / corrupt file, existing output withou
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -41,8 +40,9 @@ def cmd_check(args) -> int:
     rep = analyze(dance.keypoints, dance.fps)
     faulty = rep.faulty_frames
     if args.json:
-        json.dump(rep.to_dict(per_frame=not args.no_per_frame), sys.stdout)
-        sys.stdout.write("\n")
+        from ..fileio import json_text
+
+        sys.stdout.write(json_text(rep.to_dict(per_frame=not args.no_per_frame)) + "\n")  # NaN -> null
     else:
         tot = rep.totals()
         print(f"{args.dance}: {tot['frames']} frames at {dance.fps:g} fps, torso {rep.scale:.1f} (keypoint units)")
@@ -77,23 +77,26 @@ def cmd_repair(args) -> int:
 
     from ..dance import Dance
     from ..errors import DataError
+    from ..fileio import OutputSet, json_text
     from .repair import repair
 
     out = Path(args.output)
-    if out.exists() and not args.force:
-        raise DataError(f"{out}: exists; pass --force to replace it")
+    if out.suffix.lower() != ".npz":
+        raise DataError(f"{out}: the repaired dance must be a .npz file")
+    outputs = OutputSet.single(out, force=args.force).check()  # before the dance is read and repaired
     dance = _load(args.dance)
-    fixed, info = repair(dance.keypoints, dance.fps)
-    new = Dance(keypoints=fixed, fps=dance.fps, canvas=dance.canvas, music=dance.music, offset=dance.offset,
-                genre=dance.genre, confidence=dance.confidence, joints3d=dance.joints3d, name=dance.name,
-                meta=dict(dance.meta, repaired_frames=info["frames"]))
-    new.save(out, overwrite=True)
+    with outputs:
+        fixed, info = repair(dance.keypoints, dance.fps)
+        new = Dance(keypoints=fixed, fps=dance.fps, canvas=dance.canvas, music=dance.music, offset=dance.offset,
+                    genre=dance.genre, confidence=dance.confidence, joints3d=dance.joints3d, name=dance.name,
+                    meta=dict(dance.meta, repaired_frames=info["frames"]), joint3d_names=dance.joint3d_names)
+        new.save(outputs.path(), overwrite=True)
+        outputs.commit()
     summary = {"input": str(args.dance), "output": str(out), "frames_repaired": info["frames"],
                "n_joint_frames": info["n_joint_frames"], "n_bones_shortened": info["n_bones_shortened"],
                "unrepaired_joints": info["unrepaired_joints"], "before": info["before"], "after": info["after"]}
     if args.json:
-        json.dump(summary, sys.stdout)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(summary) + "\n")
     else:
         b, a = info["before"], info["after"]
         print(f"{args.dance} -> {out}: re-estimated {info['n_joint_frames']} joint-frames in "
@@ -105,6 +108,8 @@ def cmd_repair(args) -> int:
 
 
 def register(subparsers) -> None:
+    from ..cliargs import out_option
+
     p = subparsers.add_parser(
         "check", help="check a dance's structure: symmetry, bone lengths, joint jumps",
         description="Score a dance .npz (S_sym, D_bone, joint speed/acceleration) per frame and in total, "
@@ -124,7 +129,7 @@ def register(subparsers) -> None:
                     "in time), shorten stretched bones to their reference length, and write a new .npz.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     r.add_argument("dance", help="dance file (.npz written by dancegen)")
-    r.add_argument("-o", "--output", required=True, help="repaired dance file to write (.npz)")
+    out_option(r, "repaired dance file to write (.npz)")
     r.add_argument("--force", action="store_true", help="replace the output file if it exists")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.set_defaults(func=cmd_repair)

@@ -91,4 +91,14 @@ class Model3DBundle:
                                "seed_poses") if k not in meta]
         if missing:
             raise ModelError(f"{path}: model metadata lacks {missing}; re-export it with 'dancegen train'")
+        from .bundle import _check_array, check_generator_meta
+
+        check_generator_meta(meta, path)
+        _check_array(meta, "ref_lengths", path, shape=(None,), positive=True)
+        _check_array(meta, "pose_mean", path, shape=(None,))
+        _check_array(meta, "pose_std", path, shape=(None,), positive=True)
+        D = len(meta["pose_mean"])
+        if len(meta["pose_std"]) != D:
+            raise ModelError(f"{path}: model metadata 'pose_std' has {len(meta['pose_std'])} values, 'pose_mean' {D}")
+        _check_array(meta, "seed_poses", path, shape=(None, D))
         return cls(model=model.eval(), meta={k: v for k, v in meta.items() if k != "model_config"})

@@ -275,7 +275,7 @@ def prepare_music(music, feature_config: dict, start: float = 0.0, duration: flo
 
 def check_fps(fps, model_fps: float) -> float:
     """The output frame rate: ``fps`` or the model's; ConfigError outside 1-240."""
-    out_fps = float(fps or model_fps)
+    out_fps = float(model_fps if fps is None else fps)  # fps=0 is an error, not the default
     if not 1 <= out_fps <= 240:
         raise ConfigError(f"--fps {out_fps}: use a frame rate between 1 and 240")
     return out_fps

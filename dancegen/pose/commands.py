@@ -7,6 +7,8 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from .. import cliargs as A
+
     p = subparsers.add_parser(
         "extract",
         help="estimate 2D poses (OpenPose-18) from a video, image folder or DanceTrack sequence",
@@ -19,18 +21,18 @@ def register(subparsers) -> None:
     p.add_argument("input", metavar="VIDEO_OR_IMAGE_DIR",
                    help="video file, folder of frames (sorted by name), one image, or a DanceTrack "
                         "sequence folder with --dancetrack")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output .npz (or output folder with --dancetrack)")
+    A.out_option(p, "output .npz (or output folder with --dancetrack)", metavar="OUT")
     p.add_argument("--openpose-json", metavar="DIR", default=None,
                    help="also write OpenPose-style JSON, one <name>_<frame>_keypoints.json per frame")
-    p.add_argument("--fps", type=float, default=None,
-                   help="frame rate: overrides the video's; for image folders default 25")
+    p.add_argument("--fps", type=A.fps, default=None,
+                   help="frame rate, 0.5 to 240: overrides the video's; for image folders default 25")
     p.add_argument("--dancetrack", action="store_true",
                    help="INPUT is a DanceTrack/MOT sequence: one pose sequence per person id")
-    p.add_argument("--margin", type=float, default=0.2,
+    p.add_argument("--margin", type=A.number(0.0, 5.0, what="a margin"), default=0.2,
                    help="--dancetrack: crop margin as a fraction of the box size (default 0.2)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", dest="no_progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", dest="no_progress", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run_extract)
 
 
@@ -63,19 +65,19 @@ def _check_json_free(folder, prefix: str, force: bool) -> None:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError, PoseError
+    from ..errors import PoseError
+    from ..fileio import OutputSet, check_output
 
     src = Path(args.input)
     out = Path(args.output)
     progress = not args.no_progress
-    if args.fps is not None and not args.fps > 0:
-        raise ConfigError(f"--fps must be positive, got {args.fps}")
     if args.dancetrack:
         from .dancetrack import extract_dancetrack, read_seqinfo
         from ..data.openpose import write_openpose_frames
 
         if out.exists() and not out.is_dir():
             raise PoseError(f"{out}: exists and is not a folder; with --dancetrack, -o is an output folder")
+        check_output(out, folder=True)  # a link, not writable, not creatable: before the extraction
         if not src.is_dir():
             raise PoseError(f"{src}: no such folder; --dancetrack needs a sequence folder "
                             "(seqinfo.ini, img1/, gt/gt.txt)")
@@ -113,10 +115,15 @@ def run_extract(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".npz":
         raise PoseError(f"{out}: the output must be a .npz file")
     _check_free(out, args.force)
+    outputs = OutputSet.single(out, force=args.force).check()
     prefix = _json_prefix(src.stem if src.is_file() else src.name)
     _check_json_free(args.openpose_json, prefix, args.force)
-    dance = extract(src, fps=args.fps, progress=progress)
-    dance.save(out, overwrite=True)
+    if args.openpose_json:
+        check_output(args.openpose_json, folder=True, option="--openpose-json")
+    with outputs:
+        dance = extract(src, fps=args.fps, progress=progress)
+        dance.save(outputs.path(), overwrite=True)
+        outputs.commit()
     if args.openpose_json:
         write_openpose_frames(dance.keypoints, dance.confidence, args.openpose_json,
                               name=prefix, overwrite=True)

@@ -205,8 +205,8 @@ def check_size(size, canvas=None) -> tuple[int, int]:
         w, h = (int(size[0]), int(size[1]))
     except (TypeError, ValueError, IndexError):
         raise ConfigError(f"size must be (width, height), got {size!r}") from None
-    if w < 16 or h < 16 or w > 7680 or h > 4320:
-        raise ConfigError(f"size {w}x{h} is out of range; use between 16x16 and 7680x4320, e.g. 960x540")
+    if not (16 <= w <= 7680 and 16 <= h <= 7680):
+        raise ConfigError(f"size {w}x{h} is out of range; width and height from 16 to 7680 pixels, e.g. 960x540")
     if w % 2 or h % 2:
         raise ConfigError(f"size {w}x{h}: H.264 yuv420p needs even width and height, e.g. {w + w % 2}x{h + h % 2}")
     return w, h
@@ -340,6 +340,12 @@ def render_video(dance: Dance, out_path: str | os.PathLike, music: str | os.Path
         if not any(s["type"] == "audio" for s in info["streams"]):
             raise AudioError(f"{music_path}: has no audio stream; pass another --music file")
         mdur = info["duration"]
+        try:  # the length that really decodes (a truncated mp3's header announces the full song)
+            from ..audio.io import audio_duration
+
+            mdur = audio_duration(music_path)
+        except AudioError:
+            pass  # a format only ffmpeg decodes: its container duration
         if mdur is not None and off >= mdur:
             raise AudioError(f"{music_path}: offset {off:.3f} s is past the end of the music "
                              f"({mdur:.3f} s); pass a smaller --offset")
@@ -390,6 +396,13 @@ def render_video(dance: Dance, out_path: str | os.PathLike, music: str | os.Path
                 proc.kill()
                 proc.wait()
             err.close()
+        try:  # an mp4 with no video stream (ffmpeg can exit 0 on nonsense rates) is a failure too
+            streams = probe_media(tmp)["streams"]
+        except AudioError:
+            streams = []
+        if not any(st["type"] == "video" for st in streams):
+            raise RenderError(f"ffmpeg wrote no video stream to {out} (at {dance.fps:g} fps, {w}x{h}); "
+                              f"retime the dance to a common frame rate (e.g. 25) or try another --size")
 
     return atomic_write(out, encode)
 

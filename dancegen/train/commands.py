@@ -7,27 +7,32 @@ from pathlib import Path
 
 
 def register(sub):
+    from .. import cliargs as A
+
     t = sub.add_parser("train", help="train a generator on dance data (Lightning; CPU by default)",
                        description="Train the Seq2Seq generator. Resumes from OUT/last.ckpt when it exists.")
     t.add_argument("--data", required=False, help="Dance with Melody folder (required unless in --config)")
     t.add_argument("--config", default=None, help="JSON or YAML file with TrainConfig fields")
-    t.add_argument("--out", default=None, help="run folder (checkpoints, TensorBoard logs, model.safetensors)")
-    t.add_argument("--epochs", type=int, default=None, help="max epochs")
-    t.add_argument("--max-minutes", type=float, default=None, help="wall-clock limit")
-    t.add_argument("--batch-size", type=int, default=None)
-    t.add_argument("--lr", type=float, default=None)
-    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("-o", "--out", default=None,
+                   help="run folder: checkpoints, TensorBoard logs, model.safetensors (required unless in --config)")
+    t.add_argument("--epochs", type=A.epochs, default=None, help="max epochs (at least 1)")
+    t.add_argument("--max-minutes", type=A.minutes, default=None, help="wall-clock limit, minutes (> 0)")
+    t.add_argument("--batch-size", type=A.positive_int, default=None, help="windows per batch (at least 1)")
+    t.add_argument("--lr", type=A.lr, default=None, help="learning rate (> 0, at most 10)")
+    t.add_argument("--seed", type=A.seed, default=None, help=f"random seed, 0 to {A.SEED_MAX}")
     t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
     t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
     t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
     t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer"],
                    help="seq2seq3d (the 3D sampling generator; the kind named in --config, else seq2seq), seq2seq "
                         "(the 2D model) or a comparison model")
-    t.add_argument("--devices", default=None, help="Lightning devices (e.g. 1, 4, auto)")
+    t.add_argument("--devices", type=A.devices, default=None,
+                   help=f"Lightning devices: auto or a number (on the CPU at most this machine's {A.cpu_count()} "
+                        f"cores)")
     t.add_argument("--strategy", default=None, help="Lightning strategy (auto, ddp, ...)")
     t.add_argument("--accelerator", default=None, help="cpu (default), gpu, auto")
-    t.add_argument("--limit-train-clips", type=int, default=None, help=argparse_hide())
-    t.add_argument("--quiet", action="store_true")
+    t.add_argument("--limit-train-clips", type=A.positive_int, default=None, help=argparse_hide())
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)
 
 
@@ -46,9 +51,21 @@ def _config_kind(path) -> str | None:
         return None
 
 
+def _require_data_and_out(cfg) -> None:
+    from ..errors import ConfigError
+    from ..fileio import check_output
+
+    if not cfg.data:
+        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    if not cfg.out:
+        raise ConfigError("no run folder: pass --out DIR (checkpoints, logs and model.safetensors go there) or set "
+                          "'out' in --config")
+    check_output(cfg.out, folder=True, option="--out")  # before the data loads: a link, a file, not writable
+
+
 def cmd_train3d(args) -> int:
     from ..errors import ConfigError
-    from .train3d import Train3DConfig, train
+    from ..train.train3d import Train3DConfig, train
 
     cfg = Train3DConfig.from_json(args.config) if args.config else Train3DConfig()
     over = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
@@ -63,15 +80,16 @@ def cmd_train3d(args) -> int:
         raise ConfigError(f"--attention {cfg.attention}: the 3D model takes additive, general or none")
     if args.devices not in (None, "1", "auto") or args.strategy not in (None, "auto"):
         raise ConfigError("--devices/--strategy: the 3D trainer runs in one process; drop these options")
+    _require_data_and_out(cfg)
+    cfg.validate()
     path = train(cfg, progress=not args.quiet)
     print(f"trained model: {path}", file=sys.stderr)
     return 0
 
 
 def cmd_train(args) -> int:
-    from ..errors import ConfigError
-    from .config import TrainConfig
-    from .run import check_config, train
+    from ..train.config import TrainConfig
+    from ..train.run import check_config, train
 
     kind = args.model_kind or (_config_kind(args.config) if args.config else None) or "seq2seq"
     if kind == "seq2seq3d":
@@ -88,11 +106,13 @@ def cmd_train(args) -> int:
         cfg = TrainConfig.from_file(args.config, **overrides)
     else:
         cfg = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
-    if not cfg.data:
-        raise ConfigError("no training data: pass --data DIR (a Dance with Melody folder) or set 'data' in --config")
+    _require_data_and_out(cfg)
+    from ..cliargs import check_devices
+
+    check_devices(cfg.devices, cfg.accelerator)
     check_config(cfg)
     if args.model_kind != "seq2seq":
-        from .baselines import train_baseline
+        from ..train.baselines import train_baseline
 
         path = train_baseline(args.model_kind, cfg, progress=not args.quiet)
     else:
@@ -102,3 +122,5 @@ def cmd_train(args) -> int:
     if os.environ.get("RANK", "0") == "0":  # DDP: one line, from the main process
         print(f"trained model: {path}", file=sys.stderr)
     return 0
+
+

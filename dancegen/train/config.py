@@ -11,7 +11,7 @@ from ..errors import ConfigError
 @dataclass
 class TrainConfig:
     data: str = ""                      # Dance with Melody root (or other source folder)
-    out: str = "runs/default"           # checkpoints, TensorBoard logs, exported model
+    out: str = ""                       # run folder: checkpoints, TensorBoard logs, exported model (required)
     fps: float = 25.0
     feature_kind: str = "multi"         # multi | mfcc (ablation "w/o multi-scale features")
     attention: str = "additive"         # additive | general | dot | none (ablation "w/o attention")

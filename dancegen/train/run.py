@@ -220,7 +220,32 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     return out / MODEL_FILE
 
 
+def _check_number(name, v, lo=None, hi=None, integer=False, lo_open=False):
+    import math
+
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if ok and integer:
+        ok = float(v) == int(v)
+    if ok and lo is not None:
+        ok = v > lo if lo_open else v >= lo
+    if ok and hi is not None:
+        ok = v <= hi
+    if not ok:
+        rng = " ".join(x for x in ((f"> {lo:g}" if lo_open else f">= {lo:g}") if lo is not None else "",
+                                   f"<= {hi:g}" if hi is not None else "") if x)
+        raise ConfigError(f"{name} {v!r}: must be a {'whole ' if integer else ''}number {rng}".rstrip())
+
+
 def check_config(cfg: TrainConfig):
+    if not cfg.out:
+        raise ConfigError("no run folder: set out (dancegen train --out DIR)")
+    _check_number("max_epochs", cfg.max_epochs, 1, integer=True)
+    if cfg.max_minutes is not None:  # 0 / None: no time limit
+        _check_number("max_minutes", cfg.max_minutes, 0)
+    _check_number("lr", cfg.lr, 0, 10, lo_open=True)
+    _check_number("batch_size", cfg.batch_size, 1, integer=True)
+    _check_number("seed", cfg.seed, 0, 2 ** 32 - 1, integer=True)
+    _check_number("fps", cfg.fps, 0.5, 240)
     if cfg.feature_kind not in ("multi", "mfcc"):
         raise ConfigError(f"feature_kind {cfg.feature_kind!r}: use multi or mfcc")
     if cfg.attention not in ("additive", "general", "dot", "none"):

@@ -32,9 +32,9 @@ from ..skeleton import joint_speed
 @dataclass
 class Train3DConfig:
     model_kind: str = "seq2seq3d"
-    data: str = "../shared/data/dance_with_melody"
-    motion_only: str | None = "../shared/data/dance_with_melody_motion_only"
-    out: str = "runs/default3d"
+    data: str = ""                   # Dance with Melody folder (required)
+    motion_only: str | None = None   # optional extra folder of motion-only takes
+    out: str = ""                    # run folder (required)
     split: str = "train"
     feature_kind: str = "multi"
     attention: str = "additive"
@@ -63,13 +63,29 @@ class Train3DConfig:
 
     @classmethod
     def from_json(cls, path) -> "Train3DConfig":
-        d = json.loads(Path(path).read_text())
+        try:
+            d = json.loads(Path(path).read_text())
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read the config file ({e.strerror})") from None
+        except ValueError as e:
+            raise ConfigError(f"{path}: cannot parse config ({e})") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"{path}: the config must be a JSON object of Train3DConfig fields")
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
         return cls(**d)
 
     def validate(self):
+        from .run import _check_number
+
+        if not self.out:
+            raise ConfigError("no run folder: set out (dancegen train --out DIR)")
+        _check_number("max_epochs", self.max_epochs, 1, integer=True)
+        _check_number("max_minutes", self.max_minutes, 0, lo_open=True)
+        _check_number("lr", self.lr, 0, 10, lo_open=True)
+        _check_number("seed", self.seed, 0, 2 ** 32 - 1, integer=True)
+        _check_number("batch_size", self.batch_size, 1, integer=True)
         if self.max_epochs < 1:
             raise ConfigError(f"max_epochs {self.max_epochs}: must be at least 1")
         if not self.max_minutes > 0:
