@@ -16,6 +16,9 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
+# run by Blender's own Python (tests/test_export.py), not by pytest: it imports bpy
+collect_ignore = ["blender_read_bvh.py"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("DANCEGEN_SHARED", REPO.parent / "shared"))
 DWM_DIR = SHARED / "data" / "dance_with_melody"

@@ -97,7 +97,7 @@ def test_killed_in_the_video_step(old_pair, tmp_path, sig, capsys):
     try:
         while time.time() < deadline and p.poll() is None:
             stages = [d for d in out.iterdir() if d.name.startswith(fileio.STAGE_PREFIX)]
-            if stages and any(f.name.startswith(".dance.part-") for f in stages[0].iterdir()):
+            if stages and any(f.name.startswith(fileio.TMP_PREFIX) and f.suffix == ".mp4" for f in stages[0].iterdir()):
                 in_video = True
                 break
             time.sleep(0.02)
