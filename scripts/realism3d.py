@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--noise", type=float, default=1.0)
+    ap.add_argument("--noise-corr", type=float, default=0.97)
     ap.add_argument("--no-feedback", action="store_true")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save-dances", default=None, help="folder for the generated val dances (npz)")
@@ -43,7 +44,7 @@ def main():
     for s in a.seeds:
         for t in val:
             o = Generate3DOptions(start=t["offset"], duration=len(t["joints"]) / 25.0, seed=s, genre=t["genre"],
-                                  temperature=a.temperature, noise=a.noise, feedback=not a.no_feedback, progress=False)
+                                  temperature=a.temperature, noise=a.noise, noise_corr=a.noise_corr, feedback=not a.no_feedback, progress=False)
             d = generate_dance3d(t["music"], b, o)
             gens.append(d.joints3d)
             ms.append(o.timings["ms_per_frame"])
@@ -56,7 +57,7 @@ def main():
     gen = R.set_figures(gens, 25.0)
     res = {"generated": R.compare(gen, real_val), "real_train": R.compare(real_train, real_val),
            "hgr3d": hgr, "ms_per_frame": float(np.mean(ms)), "gen_seconds": time.time() - t0,
-           "model": a.model, "seeds": a.seeds, "temperature": a.temperature, "noise": a.noise, "feedback": not a.no_feedback}
+           "model": a.model, "seeds": a.seeds, "temperature": a.temperature, "noise": a.noise, "noise_corr": a.noise_corr, "feedback": not a.no_feedback}
     g, r = res["generated"], res["real_train"]
     print(f"{'figure':26s} {'generated':>10s} {'real train':>10s} {'real val':>10s}  target")
     for k, tgt in (("FID_k", f"<= {2 * r['FID_k']:.1f}"), ("FID_g", f"<= {2 * r['FID_g']:.1f}")):

@@ -45,6 +45,7 @@ class Generate3DOptions:
     fps: float | None = None
     temperature: float = 1.0
     noise: float = 1.0               # within-component spread (see seq2seq3d.mdn_sample)
+    noise_corr: float = 0.97         # frame-to-frame correlation of the sampling noise (0: independent)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
@@ -98,11 +99,17 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                 from tqdm import tqdm
 
                 it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
+            rho = float(opts.noise_corr)
+            eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
             for t in it:
                 (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
                 tries = 1 + (corr.rules.max_resample if corr is not None else 0)
                 for k in range(tries):
-                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise)[0].numpy().astype(np.float64) * std + mean
+                    # time-correlated noise (an AR(1) process with unit variance): the same spread
+                    # per frame, without frame-to-frame jitter; a resample draws afresh
+                    fresh = torch.randn((1, mean.shape[0]), generator=gen)
+                    eps = rho * eps_prev + (1 - rho * rho) ** 0.5 * fresh if k == 0 else fresh
+                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise, eps)[0].numpy().astype(np.float64) * std + mean
                     world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
                     if corr is None or not corr.jump(world, prev_world, prev2_world):
                         break
@@ -130,6 +137,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                         if broken:
                             corr._count(rule)
                     corr.commit()
+                eps_prev = eps
                 integ.commit(h, xz)
                 out[t] = world
                 contacts[t] = xr[motion3d.SL_CONTACT] > 0.5

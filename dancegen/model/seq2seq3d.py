@@ -157,10 +157,13 @@ def mdn_nll(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, x: tor
 
 
 def mdn_sample(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, temperature: float = 1.0,
-               generator: torch.Generator | None = None, noise: float = 1.0) -> torch.Tensor:
+               generator: torch.Generator | None = None, noise: float = 1.0,
+               eps: torch.Tensor | None = None) -> torch.Tensor:
     """Draw ``(..., D)`` from the mixture; ``temperature`` T sharpens the weights (logits / T) and
     scales the standard deviations by sqrt(T); T = 0 gives the most likely component's mean.
-    ``noise`` scales the within-component spread further (1: as trained; 0: the drawn component's mean)."""
+    ``noise`` scales the within-component spread further (1: as trained; 0: the drawn component's mean);
+    ``eps`` (standard normal, the shape of the draw) replaces the fresh normal draw (generation passes
+    time-correlated noise)."""
     if temperature <= 0:
         k = logit.argmax(-1)
         return torch.gather(mu, -2, k[..., None, None].expand(*k.shape, 1, mu.shape[-1])).squeeze(-2)
@@ -169,5 +172,6 @@ def mdn_sample(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, tem
     idx = k[..., None, None].expand(*k.shape, 1, mu.shape[-1])
     m = torch.gather(mu, -2, idx).squeeze(-2)
     s = torch.gather(log_std, -2, idx).squeeze(-2).exp() * (math.sqrt(temperature) * noise)
-    eps = torch.randn(m.shape, generator=generator, dtype=m.dtype)
+    if eps is None:
+        eps = torch.randn(m.shape, generator=generator, dtype=m.dtype)
     return m + s * eps
