@@ -11,10 +11,13 @@ REPORT_MUSIC = "../shared/music/sectoid/*/song.ogg"
 
 def register(sub):
     e = sub.add_parser("evaluate", help="measure a model against real dances and on unseen songs",
-                       description="Generate on the val split (and on extra songs) and report every metric for "
-                                   "the model, the ground truth and the ground truth paired with the wrong songs.")
+                       description="Generate on the val split (and on extra songs) and report every metric of the "
+                                   "paper for the model, the ground truth and the ground truth paired with the wrong "
+                                   "songs: beat alignment, joint error, smoothness, FID, genre accuracy, ms/frame, "
+                                   "SSIM/PSNR per genre and symmetry per stance.")
     e.add_argument("--model", default=None, help="model file (default: the bundled model)")
-    e.add_argument("--data", default=None, help="Dance with Melody folder")
+    e.add_argument("--data", default=None, help="Dance with Melody folder (or a folder of dance .npz files with a "
+                   "val.txt)")
     e.add_argument("--split", default="val", help="split to evaluate on (val, val-clean, train)")
     e.add_argument("--music", nargs="*", default=[], help="extra songs to dance whole (unseen music)")
     e.add_argument("--no-feedback", action="store_true", help="generate without the HGR online correction")
@@ -46,8 +49,10 @@ def cmd_evaluate(args) -> int:
 
     if not args.data and not args.music:
         raise ConfigError("nothing to evaluate: pass --data DIR (Dance with Melody) and/or --music FILES")
+    from ..evaluate.experiments.writer import to_json
+
     res = evaluate(args.model, args.data, args.split, args.music, feedback=not args.no_feedback, seed=args.seed)
-    text = json.dumps(res, indent=2, default=float)
+    text = json.dumps(to_json(res), indent=2, allow_nan=False)   # nan / inf (PSNR of identical frames): null
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)

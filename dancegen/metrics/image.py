@@ -135,10 +135,11 @@ def aggregate_by_genre(values: Sequence[float], genres: Sequence[str]) -> dict:
     for v, g in zip(values, genres):
         groups[str(g)].append(float(v))
     out = {}
-    for g in sorted(groups):
-        a = np.asarray(groups[g])
-        out[g] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
-    if values:
-        a = np.asarray(values, dtype=np.float64)
-        out["all"] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
+    with np.errstate(invalid="ignore"):          # std of values with an inf: nan, silently
+        for g in sorted(groups):
+            a = np.asarray(groups[g])
+            out[g] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
+        if values:
+            a = np.asarray(values, dtype=np.float64)
+            out["all"] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
     return out
