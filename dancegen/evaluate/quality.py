@@ -54,6 +54,14 @@ def speed_windows(kp: np.ndarray, fps: float, window_s: float = 10.0) -> np.ndar
     return np.asarray(out)
 
 
+def _speed_range(d, gt_speed: float) -> dict:
+    """Least and greatest 10-s window speed of a dance over the real dances' mean speed (``nan``
+    for a dance shorter than 5 s)."""
+    w = speed_windows(d.keypoints, d.fps) / gt_speed
+    lo, hi = (float(w.min()), float(w.max())) if w.size else (float("nan"), float("nan"))
+    return {"speed_window_min": lo, "speed_window_max": hi}
+
+
 def on_canvas(kp: np.ndarray, canvas) -> float:
     w, h = canvas
     ok = (kp[..., 0] >= 0) & (kp[..., 0] <= w) & (kp[..., 1] >= 0) & (kp[..., 1] <= h)
@@ -164,8 +172,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
         g, gt, ws = t2["val"]["model"], t2["val"]["ground_truth"], t2["val"]["wrong_song"]
         gt_speed = float(np.mean([r["speed"] for r in gt["takes"]]))
         for d, row in zip(ds.gen_val("model"), g["takes"]):
-            w = speed_windows(d.keypoints, d.fps) / gt_speed
-            row["speed_window_min"], row["speed_window_max"] = float(w.min()), float(w.max())
+            row.update(_speed_range(d, gt_speed))
         takes = [{"take": c.name, "genre": c.genre, "seconds": round(c.duration, 1), "generated": rg,
                   "ground_truth": rr, "wrong_song": rw}
                  for c, rg, rr, rw in zip(ds.val, g["takes"], gt["takes"], ws["takes"])]
@@ -186,8 +193,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
         u = t2["unseen"]["model"]
         if gt_speed:
             for d, row in zip(ds.gen_unseen("model"), u["songs"]):
-                w = speed_windows(d.keypoints, d.fps) / gt_speed
-                row["speed_window_min"], row["speed_window_max"] = float(w.min()), float(w.max())
+                row.update(_speed_range(d, gt_speed))
         result["unseen"] = {"songs": u["songs"], "mean": mean_rows(u["songs"]),
                             "symmetry_per_stance": {"generated": res["stance_unseen"]["model"]}}
         if "set" in u:
