@@ -564,7 +564,7 @@ def test_writer_turns_results_into_markdown_json_and_figures(tmp_path):
 def test_evaluate_reports_every_metric_with_the_reports_definitions(setup, report, tmp_path, capsys):
     """`dancegen evaluate` on the tiny full model: SSIM/PSNR per genre and symmetry per stance in the
     table and the JSON, and the same numbers as the report's for the same dances."""
-    from dancegen.evaluate.quality import evaluate
+    from dancegen.evaluate.quality import evaluate, format_table
 
     data, models, tracks, root = setup
     model = str(models / "default" / "model.safetensors")
@@ -593,3 +593,6 @@ def test_evaluate_reports_every_metric_with_the_reports_definitions(setup, repor
         pytest.approx(rj["ssim_psnr"]["models"]["full"]["ssim"]["all"]["mean"], rel=1e-9)
     assert q["val"]["symmetry_per_stance"]["generated"]["all"]["symmetry"] == \
         pytest.approx(rj["table3"]["full"]["all"]["symmetry"], rel=1e-9)
+    m = evaluate(model, None, music=[str(tracks["rumba"][0])], progress=False)    # songs only: no real takes
+    assert "val" not in m and m["unseen"]["symmetry_per_stance"]["generated"]["all"]["frames"] == 400
+    assert "Symmetry per stance, generated on the unseen songs" in format_table(m)

@@ -177,8 +177,10 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
                   "ground_truth": rr, "wrong_song": rw}
                  for c, rg, rr, rw in zip(ds.val, g["takes"], gt["takes"], ws["takes"])]
         sp = res["ssim_psnr"]
+        chance = {"wrong_song": sp["models"]["wrong_song"]} if "wrong_song" in sp["models"] else {}
         result["val"] = {"split": split, "takes": takes,
-                         "mean": {"generated": mean_rows(g["takes"]), "ground_truth": gt["mean"], "wrong_song": ws["mean"]},
+                         "mean": {"generated": mean_rows(g["takes"]), "ground_truth": gt["mean"],
+                                  "wrong_song": ws["mean"]},
                          "set": g["set"], "gt_mean_speed_px_s": gt_speed, "ms_per_frame": g["ms_per_frame"],
                          "genre_accuracy": {"generated": g["genre_accuracy"], "ground_truth": gt["genre_accuracy"],
                                             "wrong_song": ws["genre_accuracy"]},
@@ -186,7 +188,7 @@ def evaluate(model=None, data_dir=None, split: str = "val", music=(), feedback: 
                                                  "ground_truth": res["stance_val"]["ground_truth"]},
                          "ssim_psnr": {"pairs": sp["pairs"], "wrong_song_pairs": sp["wrong_song_pairs"],
                                        "generated": sp["models"]["model"],
-                                       **({"wrong_song": sp["models"]["wrong_song"]} if "wrong_song" in sp["models"] else {})}}
+                                       **chance}}
         if t_fit is not None:
             result["val"]["classifier_fit_s"] = t_fit
     if ds.songs:
@@ -236,7 +238,8 @@ def format_table(res: dict) -> str:
         sp = v.get("ssim_psnr")
         if sp:
             lines.append("")
-            lines.append("SSIM / PSNR of rendered frames per genre (frame t vs the real take's frame t; mean over takes)")
+            lines.append("SSIM / PSNR of rendered frames per genre (frame t vs the real take's frame t; "
+                         "mean over takes)")
             genres = [g for g in sp["generated"]["ssim"] if g != "all"] + ["all"]
             heads = ["generated"] + (["wrong song"] if "wrong_song" in sp else [])
             lines.append(f"{'genre':14s}{'takes':>6s}" + "".join(f"{'SSIM ' + h:>18s}" for h in heads)

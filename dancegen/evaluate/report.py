@@ -145,7 +145,8 @@ def plan(dances: DanceSet, st: ReportSettings) -> list:
         ("hgr_feedback", hgr_feedback, dict(model="full", glitch_rate=GLITCH_RATE)),
         ("table3", table3_stance, {}),                   # every model; the Markdown shows COMPARED
         ("beat_vs_length", fig_beat_vs_length, dict(names=COMPARED, lengths_s=st.beat_lengths_s, songs=sweep)),
-        ("smoothness_vs_length", fig_smoothness_vs_length, dict(names=COMPARED, lengths=st.smooth_lengths, songs=sweep)),
+        ("smoothness_vs_length", fig_smoothness_vs_length,
+         dict(names=COMPARED, lengths=st.smooth_lengths, songs=sweep)),
         ("ssim_psnr", fig_ssim_psnr, dict(names=COMPARED, every=st.ssim_every, size=st.ssim_size)),
         ("training", fig_training, {}),
         ("frames", fig_frames, dict(names=COMPARED, n_frames=st.grid_frames)),

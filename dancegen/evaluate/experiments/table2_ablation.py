@@ -71,7 +71,8 @@ def references(dances: DanceSet, window_s: float = 8.0, hop_s: float = 4.0) -> d
     return {"val": val, "unseen": unseen}
 
 
-def model_rows(dances: DanceSet, name: str, window_s: float = 8.0, hop_s: float = 4.0) -> tuple[dict | None, dict | None]:
+def model_rows(dances: DanceSet, name: str, window_s: float = 8.0,
+               hop_s: float = 4.0) -> tuple[dict | None, dict | None]:
     """``(val entry, unseen entry)`` of one model (None where it has no dances)."""
     from ...metrics import joint_position_error
 

@@ -126,7 +126,8 @@ def md_table2(res) -> list[str]:
     g, w = val["ground_truth"], val["wrong_song"]
     uw = uns.get("wrong_song")
     gfid = g.get("set", {}).get("fid_k")
-    L.append(f"| ground truth | {fmt(g['mean']['beat_alignment_error'])} | 0 | {fmt(g['mean']['acceleration'], '.0f')} | "
+    L.append(f"| ground truth | {fmt(g['mean']['beat_alignment_error'])} | 0 | "
+             f"{fmt(g['mean']['acceleration'], '.0f')} | "
              f"{fmt(gfid, '.2f')}¹ | {fmt(g['genre_accuracy'], '.2f')} | — | — | — |")
     L.append(f"| wrong song² | {fmt(w['mean']['beat_alignment_error'])} | {fmt(w['mean']['jpe_px'], '.1f')} | "
              f"{fmt(w['mean']['acceleration'], '.0f')} | — | {fmt(w['genre_accuracy'], '.2f')} | — | "
@@ -178,7 +179,8 @@ def md_hgr(res, model="full") -> list[str]:
                  f"{fmt(gv['beat_alignment_error'])} | — |")
         L += ["", "³ against " + gv["ref"] + "."]
     if gl:
-        L += ["", f"⁴ Stress test with a generator that breaks the rules: on {100 * gl['rate']:g}% of the decoder steps "
+        L += ["", "⁴ Stress test with a generator that breaks the rules: on "
+              f"{100 * gl['rate']:g}% of the decoder steps "
               "one of the paper's three faults is put into the raw output before the check (the same faults "
               "with the feedback on and off; docs/hgr.md section 6b). Frames the structure check "
               f"(`dancegen check`) flags per 1000: {fmt(gl['on']['flagged_per_1000'], '.1f')} with the feedback, "
