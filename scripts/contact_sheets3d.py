@@ -60,12 +60,12 @@ def main():
             kp, _ = film(j, 25.0, CameraConfig())
             d = Dance(keypoints=kp, fps=25.0)
             idx = np.round(np.linspace(0, len(kp) - 1, a.n)).astype(int)
-            tiles = [f.copy() for f in render_frames(d, (320, 180), indices=idx)]
+            tiles = [f.copy() for f in render_frames(d, (400, 225), indices=idx)]
             row = np.concatenate(tiles, axis=1)
             cv2.putText(row, "AB"[len(rows)], (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
             rows.append(row)
         sheet = np.concatenate(rows, axis=0)
-        sheet[:, ::320] = 200
+        sheet[:, ::400] = 200
         p = out / f"{t['name']}.png"
         cv2.imwrite(str(p), np.ascontiguousarray(sheet[..., ::-1]))
         key.append(f"{t['name']}: A = {('real', 'generated')[order[0]]}, B = {('real', 'generated')[order[1]]}")

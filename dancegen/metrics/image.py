@@ -1,14 +1,19 @@
-"""Image similarity of rendered frames: SSIM and PSNR, and a per-genre aggregation helper.
+"""Image similarity of rendered frames: SSIM and PSNR (from scikit-image), and a per-genre aggregation.
 
-* SSIM (Wang, Bovik, Sheikh & Simoncelli 2004): local statistics under an 11x11 Gaussian window
-  (sigma 1.5 px, truncated at radius 5), ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2`` with ``L = 255``
-  the data range, population (not sample) variances,
-  ``SSIM = (2 mu_x mu_y + C1)(2 s_xy + C2) / ((mu_x^2 + mu_y^2 + C1)(s_x^2 + s_y^2 + C2))``,
-  averaged over the pixels whose window lies inside the image (a 5-px border is dropped). Colour
-  frames: the mean of the per-channel SSIMs (``channels="per_channel"``, the default, independent
-  of RGB/BGR order) or the SSIM of the BT.601 luma ``0.299 R + 0.587 G + 0.114 B``
-  (``channels="grey"``).
-* PSNR in dB: ``10 log10(255^2 / MSE)`` over all pixels and channels; ``inf`` for identical frames.
+What is compared: the evaluation (:mod:`dancegen.evaluate.experiments.fig_ssim_psnr`) renders the
+generated dance and the real dance of the same val take (same song, same span) with
+:func:`dancegen.render.video.render_frames` on the take's canvas, without grid, floor line or
+labels, and compares frame t of one with frame t of the other; the numbers are then averaged per
+take and per genre (:func:`aggregate_by_genre`).
+
+* :func:`ssim`: :func:`skimage.metrics.structural_similarity` (Wang, Bovik, Sheikh & Simoncelli
+  2004) with an 11x11 Gaussian window (sigma 1.5), ``K1 = 0.01``, ``K2 = 0.03``, data range 255,
+  population variances (``use_sample_covariance=False``), mean over the pixels whose window lies
+  inside the image. Colour frames: the mean of the per-channel SSIMs (``channels="per_channel"``,
+  the default, independent of RGB/BGR order) or the SSIM of the BT.601 luma
+  ``0.299 R + 0.587 G + 0.114 B`` (``channels="grey"``).
+* :func:`psnr`: :func:`skimage.metrics.peak_signal_noise_ratio`, ``10 log10(255^2 / MSE)`` dB over
+  all pixels and channels; ``inf`` for identical frames.
 """
 from __future__ import annotations
 
@@ -16,15 +21,13 @@ from collections import defaultdict
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from ..errors import ConfigError, DataError
 
 __all__ = ["ssim", "psnr", "frames_ssim_psnr", "aggregate_by_genre"]
 
 _SIGMA = 1.5
-_RADIUS = 5  # 11x11 window
-_K1, _K2 = 0.01, 0.03
+_WINDOW = 11  # skimage: 2 * int(3.5 * sigma + 0.5) + 1 px for gaussian_weights
 
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -34,31 +37,28 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"frames must have the same shape, got {a.shape} and {b.shape}")
     if a.ndim not in (2, 3):
         raise DataError(f"a frame must be (H, W) or (H, W, C), got shape {a.shape}")
-    if min(a.shape[:2]) < 2 * _RADIUS + 1:
-        raise DataError(f"frames must be at least {2 * _RADIUS + 1} px on each side for SSIM, got {a.shape[:2]}")
+    if min(a.shape[:2]) < _WINDOW:
+        raise DataError(f"frames must be at least {_WINDOW} px on each side for SSIM, got {a.shape[:2]}")
     return a.astype(np.float64), b.astype(np.float64)
 
 
-def _ssim_grey(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
-    f = lambda im: gaussian_filter(im, _SIGMA, mode="reflect", truncate=_RADIUS / _SIGMA)  # noqa: E731
-    mx, my = f(x), f(y)
-    sxx = f(x * x) - mx * mx
-    syy = f(y * y) - my * my
-    sxy = f(x * y) - mx * my
-    c1, c2 = (_K1 * data_range) ** 2, (_K2 * data_range) ** 2
-    s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-    r = _RADIUS
-    return float(s[r:-r, r:-r].mean())
+def _ssim(x: np.ndarray, y: np.ndarray, data_range: float, channel_axis=None) -> float:
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(x, y, data_range=data_range, channel_axis=channel_axis,
+                                       gaussian_weights=True, sigma=_SIGMA, use_sample_covariance=False))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0, channels: str = "per_channel",
          order: str = "rgb") -> float:
-    """Structural similarity of two frames (Wang et al. 2004; see the module docstring).
+    """Structural similarity of two frames, by scikit-image (settings in the module docstring).
 
     Parameters
     ----------
-    a, b : (H, W) or (H, W, C) frames, same shape, values in ``[0, data_range]`` (uint8: 255).
-    data_range : ``L`` in the constants.
+    a, b : (H, W) or (H, W, C) frames, same shape, at least 11 px on each side, values in
+        ``[0, data_range]`` (uint8: 255); in the evaluation, rendered skeleton frames of a
+        generated and the real dance at the same time.
+    data_range : ``L`` in the constants ``C1 = (0.01 L)^2``, ``C2 = (0.03 L)^2``.
     channels : ``"per_channel"`` (mean of the channels' SSIM) or ``"grey"`` (SSIM of the luma).
     order : channel order for ``"grey"``: ``"rgb"`` or ``"bgr"`` (OpenCV frames).
 
@@ -68,9 +68,9 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0, channels: str 
     """
     x, y = _pair(a, b)
     if x.ndim == 2:
-        return _ssim_grey(x, y, data_range)
+        return _ssim(x, y, data_range)
     if channels == "per_channel":
-        return float(np.mean([_ssim_grey(x[..., c], y[..., c], data_range) for c in range(x.shape[-1])]))
+        return _ssim(x, y, data_range, channel_axis=-1)
     if channels == "grey":
         if x.shape[-1] not in (3, 4):
             raise DataError(f"grey SSIM needs 3 or 4 channels, got {x.shape[-1]}")
@@ -79,21 +79,23 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0, channels: str 
             w = w[::-1]
         elif order != "rgb":
             raise ConfigError(f"order must be 'rgb' or 'bgr', got {order!r}")
-        return _ssim_grey(x[..., :3] @ w, y[..., :3] @ w, data_range)
+        return _ssim(x[..., :3] @ w, y[..., :3] @ w, data_range)
     raise ConfigError(f"channels must be 'per_channel' or 'grey', got {channels!r}")
 
 
 def psnr(a: np.ndarray, b: np.ndarray, max_value: float = 255.0) -> float:
-    """Peak signal-to-noise ratio, dB: ``10 log10(max_value^2 / MSE)``, MSE over all pixels and
-    channels; ``inf`` when the frames are identical."""
+    """Peak signal-to-noise ratio in dB, by scikit-image: ``10 log10(max_value^2 / MSE)``, MSE over
+    all pixels and channels of two same-shape frames (in the evaluation, rendered skeleton frames
+    of a generated and the real dance at the same time); ``inf`` when the frames are identical."""
+    from skimage.metrics import peak_signal_noise_ratio
+
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise DataError(f"frames must have the same shape, got {a.shape} and {b.shape}")
-    mse = float(np.mean((a - b) ** 2))
-    if mse == 0:
-        return float("inf")
-    return float(10.0 * np.log10(max_value ** 2 / mse))
+    if np.array_equal(a, b):
+        return float("inf")            # skimage divides by zero here (inf with a RuntimeWarning)
+    return float(peak_signal_noise_ratio(a, b, data_range=max_value))
 
 
 def frames_ssim_psnr(frames_a: Iterable[np.ndarray], frames_b: Iterable[np.ndarray], **ssim_kwargs) -> dict:
@@ -133,10 +135,11 @@ def aggregate_by_genre(values: Sequence[float], genres: Sequence[str]) -> dict:
     for v, g in zip(values, genres):
         groups[str(g)].append(float(v))
     out = {}
-    for g in sorted(groups):
-        a = np.asarray(groups[g])
-        out[g] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
-    if values:
-        a = np.asarray(values, dtype=np.float64)
-        out["all"] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
+    with np.errstate(invalid="ignore"):          # std of values with an inf: nan, silently
+        for g in sorted(groups):
+            a = np.asarray(groups[g])
+            out[g] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
+        if values:
+            a = np.asarray(values, dtype=np.float64)
+            out["all"] = {"mean": float(a.mean()), "std": float(a.std()), "n": int(a.size)}
     return out

@@ -1,0 +1,87 @@
+"""Row-level helpers shared by the experiments: the metrics of one dance, means over dances, FID of
+a set, column means."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import DanceGenError, DataError
+
+
+def song_name(path) -> str:
+    """``.../<song>/song.ogg`` -> ``<song>``; otherwise the file stem."""
+    p = Path(path)
+    return p.parent.name if p.stem == "song" else p.stem
+
+
+def dance_row(kp, fps, offset, music_beats, canvas, ref_px=None) -> dict:
+    """:func:`dancegen.evaluate.quality.dance_metrics` (beat numbers, smoothness, on canvas, bone
+    stats), with ``nan`` beat numbers (and a ``note``) when the span holds no music beat."""
+    from ...metrics import smoothness
+    from ..quality import bone_stats, dance_metrics, on_canvas
+
+    try:
+        return dance_metrics(kp, fps, offset, music_beats, canvas, ref_px)
+    except DataError as e:
+        s = smoothness(kp, fps)
+        row = {"beat_alignment_error": float("nan"), "bas_bailando": float("nan"), "bas_fact": float("nan"),
+               "speed": s["speed"], "acceleration": s["acceleration"], "jerk": s["jerk"],
+               "on_canvas": on_canvas(kp, canvas), "note": str(e)}
+        row.update(bone_stats(kp, ref_px))
+        return row
+
+
+def mean_rows(rows: list[dict]) -> dict:
+    """Mean of every numeric field over rows (non-finite values are left out; ``nan`` if none)."""
+    if not rows:
+        return {}
+    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)]
+    out = {}
+    for k in keys:
+        v = np.asarray([r.get(k, np.nan) for r in rows], np.float64)
+        v = v[np.isfinite(v)]
+        out[k] = float(v.mean()) if v.size else float("nan")
+    return out
+
+
+def nanmean_cols(rows: list[list[float]]) -> list[float]:
+    """Column means of a table of numbers, non-finite values left out (``nan`` for an empty column)."""
+    a = np.asarray(rows, np.float64)
+    out = []
+    for j in range(a.shape[1] if a.ndim == 2 else 0):
+        v = a[:, j][np.isfinite(a[:, j])]
+        out.append(float(v.mean()) if v.size else float("nan"))
+    return out
+
+
+def set_metrics(gen_dances, real_dances, window_s: float = 8.0, hop_s: float = 4.0) -> dict:
+    """FID_k, FID_g and diversity of ``gen_dances`` against ``real_dances`` on windows of
+    ``window_s`` seconds every ``hop_s`` (features standardised on the real windows). ``nan`` values
+    and a ``"note"`` when there are too few windows; ``note_k`` / ``note_g`` when a covariance is
+    singular."""
+    from scipy.linalg import LinAlgWarning
+
+    from ...metrics import diversity, frechet_distance, normalize_features
+    from ...metrics.classify import window_features
+
+    out = {}
+    for kind, short in (("kinetic", "k"), ("geometric", "g")):
+        try:
+            g = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in gen_dances])
+            r = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in real_dances])
+            rn, gn = normalize_features(r, g)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", LinAlgWarning)
+                out[f"fid_{short}"] = float(frechet_distance(gn, rn))
+            if any(issubclass(w.category, LinAlgWarning) for w in caught):
+                out[f"note_{short}"] = (f"singular covariance ({len(g)} generated, {len(r)} real windows of "
+                                        f"{g.shape[1]} features): FID_{short} is less accurate")
+            out[f"div_{short}"] = float(diversity(gn))
+            out[f"div_{short}_real"] = float(diversity(rn))
+            out["windows"], out["windows_real"] = int(len(g)), int(len(r))
+        except (DanceGenError, ValueError) as e:
+            out.update({f"fid_{short}": float("nan"), f"div_{short}": float("nan"), f"div_{short}_real": float("nan"),
+                        "note": str(e)})
+    return out
