@@ -33,18 +33,9 @@ import time
 import numpy as np
 
 from ..metrics.motion import window_speed
-from ..skeleton import bone_lengths
+from .experiments.common import bone_stats, dance_metrics, on_canvas  # noqa: F401 (re-exported)
 
 WINDOW_S, HOP_S = 8.0, 4.0
-
-
-def bone_stats(kp: np.ndarray, ref_px: np.ndarray | None = None) -> dict:
-    L = bone_lengths(kp)
-    ref = np.percentile(L, 99, axis=0) if ref_px is None else np.asarray(ref_px)
-    ratio = L / np.maximum(ref, 1e-6)
-    cv = (L.std(0) / np.maximum(L.mean(0), 1e-6)).mean()
-    return {"max_stretch": float(ratio.max() - 1.0), "frames_over_5pct": float((ratio.max(1) > 1.05).mean()),
-            "bone_cv": float(cv)}
 
 
 def _speed_range(d, gt_speed: float) -> dict:
@@ -53,24 +44,6 @@ def _speed_range(d, gt_speed: float) -> dict:
     w = window_speed(d.keypoints, d.fps) / gt_speed
     lo, hi = (float(w.min()), float(w.max())) if w.size else (float("nan"), float("nan"))
     return {"speed_window_min": lo, "speed_window_max": hi}
-
-
-def on_canvas(kp: np.ndarray, canvas) -> float:
-    w, h = canvas
-    ok = (kp[..., 0] >= 0) & (kp[..., 0] <= w) & (kp[..., 1] >= 0) & (kp[..., 1] <= h)
-    return float(ok.all(axis=1).mean())
-
-
-def dance_metrics(kp, fps, offset, music_beats, canvas, ref_px=None) -> dict:
-    from ..metrics import beat_metrics, smoothness
-
-    b = beat_metrics(kp, fps, music_beats, offset=offset)
-    s = smoothness(kp, fps)
-    out = {"beat_alignment_error": b["beat_alignment_error"], "bas_bailando": b["bas_bailando"],
-           "bas_fact": b["bas_fact"], "speed": s["speed"], "acceleration": s["acceleration"], "jerk": s["jerk"],
-           "on_canvas": on_canvas(kp, canvas)}
-    out.update(bone_stats(kp, ref_px))
-    return out
 
 
 def set_metrics(gen_dances, real_dances) -> dict:

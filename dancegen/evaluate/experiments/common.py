@@ -8,6 +8,36 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import DanceGenError, DataError
+from ...skeleton import bone_lengths
+
+
+def bone_stats(kp: np.ndarray, ref_px: np.ndarray | None = None) -> dict:
+    """2D bone figures of a dance: the largest stretch over ``ref_px`` (default: each bone's 99th
+    percentile), the share of frames with a bone over 5%, the mean coefficient of variation."""
+    L = bone_lengths(kp)
+    ref = np.percentile(L, 99, axis=0) if ref_px is None else np.asarray(ref_px)
+    ratio = L / np.maximum(ref, 1e-6)
+    cv = (L.std(0) / np.maximum(L.mean(0), 1e-6)).mean()
+    return {"max_stretch": float(ratio.max() - 1.0), "frames_over_5pct": float((ratio.max(1) > 1.05).mean()),
+            "bone_cv": float(cv)}
+
+
+def on_canvas(kp: np.ndarray, canvas) -> float:
+    w, h = canvas
+    ok = (kp[..., 0] >= 0) & (kp[..., 0] <= w) & (kp[..., 1] >= 0) & (kp[..., 1] <= h)
+    return float(ok.all(axis=1).mean())
+
+
+def dance_metrics(kp, fps, offset, music_beats, canvas, ref_px=None) -> dict:
+    from ...metrics import beat_metrics, smoothness
+
+    b = beat_metrics(kp, fps, music_beats, offset=offset)
+    s = smoothness(kp, fps)
+    out = {"beat_alignment_error": b["beat_alignment_error"], "bas_bailando": b["bas_bailando"],
+           "bas_fact": b["bas_fact"], "speed": s["speed"], "acceleration": s["acceleration"], "jerk": s["jerk"],
+           "on_canvas": on_canvas(kp, canvas)}
+    out.update(bone_stats(kp, ref_px))
+    return out
 
 
 def song_name(path) -> str:
@@ -17,10 +47,9 @@ def song_name(path) -> str:
 
 
 def dance_row(kp, fps, offset, music_beats, canvas, ref_px=None) -> dict:
-    """:func:`dancegen.evaluate.quality.dance_metrics` (beat numbers, smoothness, on canvas, bone
+    """:func:`dance_metrics` (beat numbers, smoothness, on canvas, bone
     stats), with ``nan`` beat numbers (and a ``note``) when the span holds no music beat."""
     from ...metrics import smoothness
-    from ..quality import bone_stats, dance_metrics, on_canvas
 
     try:
         return dance_metrics(kp, fps, offset, music_beats, canvas, ref_px)
