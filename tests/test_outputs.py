@@ -166,7 +166,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(g3, "load_generator", _must_not_run)
     monkeypatch.setattr(quality, "evaluate", _must_not_run)
-    monkeypatch.setattr(report, "_build_report", _must_not_run)
+    monkeypatch.setattr(report, "_load_clips", _must_not_run)
     monkeypatch.setattr(repair, "repair", _must_not_run)
     afile = tmp_path / "afile"
     afile.write_text("x")
