@@ -26,8 +26,9 @@ def register(sub):
     g.add_argument("--seed-motion", default=None, help="dance .npz whose poses seed the generation")
     g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
-    g.add_argument("--accent", type=A.accent, default=0.5,
-                   help="beat accent depth: relative speed dip on every beat, 0 (off) to below 1 (default 0.5)")
+    g.add_argument("--accent", type=A.accent, default=None,
+                   help="beat accent depth: relative speed dip on every beat, 0 (off) to below 1 (default 0.7 for "
+                        "the 3D model, 0.5 for a 2D model)")
     g.add_argument("--temperature", type=A.temperature, default=1.0,
                    help="3D model: variety of the sampled poses, 0 (most likely) to 3 (default 1: as trained)")
     g.add_argument("--camera", default="front", choices=["front", "fixed", "orbit"],
@@ -81,14 +82,14 @@ def cmd_generate(args) -> int:
             cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
             opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
                                       fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
-                                      beat_lock=not args.no_beat_lock, accent=min(args.accent, 0.3), camera=cam,
+                                      beat_lock=not args.no_beat_lock, accent=0.7 if args.accent is None else args.accent, camera=cam,
                                       progress=not args.quiet)
             dance = generate_dance3d(args.music, bundle, opts3)
         else:
             seed_motion = Dance.load(args.seed_motion).keypoints if args.seed_motion else None
             opts = GenerateOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
                                    fps=args.fps, feedback=not args.no_feedback, beat_lock=not args.no_beat_lock,
-                                   accent=args.accent, seed_pose=seed_motion, progress=not args.quiet)
+                                   accent=0.5 if args.accent is None else args.accent, seed_pose=seed_motion, progress=not args.quiet)
             dance = generate_dance(args.music, bundle, opts)
         dance.save(outputs.path("dance.npz"))
         if not args.no_video:

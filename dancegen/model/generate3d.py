@@ -49,7 +49,7 @@ class Generate3DOptions:
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
-    accent: float = 0.3
+    accent: float = 0.7              # beat accents (model/beatlock.py): measured choice, docs/generation3d.md
     camera: object = None            # dancegen.camera.CameraConfig (default: front)
     canvas: tuple = (1920, 1080)
     chunk: int = 480
@@ -210,7 +210,13 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         from .beatlock import lock_to_beats
 
         t3 = time.perf_counter()
-        world = lock_to_beats(world, fps, fs.beats, max_rate_change=opts.max_rate_change, accent=opts.accent)
+        # the motion beats of the body, not of its travel: the lock sees the joints relative to the
+        # root, with the root's path carried along at 1/1000 scale (every warp is a linear
+        # interpolation in time, so scaling it back is exact)
+        rel = world - world[:, :1]
+        both = np.concatenate([rel, world[:, :1] * 1e-3], axis=1)
+        both = lock_to_beats(both, fps, fs.beats, max_rate_change=opts.max_rate_change, accent=opts.accent)
+        world = (both[:, :-1] + both[:, -1:] * 1e3).astype(np.float32)
         tm["beat_lock_s"] = time.perf_counter() - t3
         meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
     T_out = int(round(duration * out_fps))
