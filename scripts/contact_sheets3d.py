@@ -60,7 +60,7 @@ def main():
             kp, _ = film(j, 25.0, CameraConfig())
             d = Dance(keypoints=kp, fps=25.0)
             idx = np.round(np.linspace(0, len(kp) - 1, a.n)).astype(int)
-            tiles = [f.copy() for f in render_frames(d, (400, 225), indices=idx)]
+            tiles = [f.copy() for f in render_frames(d, (400, 226), indices=idx)]
             row = np.concatenate(tiles, axis=1)
             cv2.putText(row, "AB"[len(rows)], (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 0), 2)
             rows.append(row)
