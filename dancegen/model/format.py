@@ -392,8 +392,13 @@ def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path=
         raise ModelError(f"{path}: weights do not match the model settings (missing {missing[:3]}, unexpected "
                          f"{unexpected[:3]}, wrong shape {wrong[:3]}): the file is corrupt or from another version")
     try:
-        model = factory()
-        model.load_state_dict(state_dict, strict=not optional)
+        if missing or any(k not in got for k in expected):
+            model = factory()                       # parameters the file lacks keep their initial values
+            model.load_state_dict(state_dict, strict=not optional)
+        else:                                       # every tensor comes from the file: skip the random init
+            with torch.device("meta"):
+                model = factory()
+            model.load_state_dict(state_dict, strict=True, assign=True)
     except Exception as e:
         raise ModelError(f"{path}: cannot load the weights ({type(e).__name__}: {str(e)[:200]})") from None
     return model.eval()
