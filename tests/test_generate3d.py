@@ -283,3 +283,18 @@ def test_the_song_is_decoded_once_per_3d_generation(tiny3d, song, monkeypatch):
     monkeypatch.setattr(aio, "_read_mono", lambda *a, **k: reads.append(1) or real(*a, **k))
     d = generate_dance3d(song, load_generator(tiny3d), Generate3DOptions(duration=2, progress=False))
     assert len(reads) == 1 and "beat_lock" in d.meta
+
+
+def test_energy_governor_livens_a_nearly_still_body_and_keeps_root_and_bones():
+    from dancegen.model.generate3d import govern3d
+
+    j = synthetic_dance3d(300)
+    rel = j - j[:, :1]
+    still = j[:, :1] + rel[:1] + 0.1 * (rel - rel[:1])          # the body barely moves
+    body = lambda w: np.linalg.norm(np.diff(w - w[:, :1], axis=0), axis=-1).mean()
+    out, gain = govern3d(still, 25.0, REF, ref_speed=body(j) * 25.0, floor=0.6)
+    assert gain.max() > 1.5 and body(out) > 2 * body(still)
+    assert np.abs(out[:, 0] - still[:, 0]).max() < 1e-4
+    assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
+    same, g1 = govern3d(j, 25.0, REF, ref_speed=body(j) * 25.0 * 0.5, floor=0.6)
+    assert g1.max() <= 1.0 + 1e-6 and same is j

@@ -46,6 +46,7 @@ class Generate3DOptions:
     temperature: float = 1.0
     noise: float = 1.0               # within-component spread (see seq2seq3d.mdn_sample)
     noise_corr: float = 0.97         # frame-to-frame correlation of the sampling noise (0: independent)
+    energy_floor: float = 0.6        # governor3d: lowest body speed / the training dances' (0: off)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
@@ -171,6 +172,35 @@ def _checked(integ, corr, xr, prev_world, prev_contact):
     return world, h, xz, xr
 
 
+def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: float, floor: float = 0.6,
+             window_s: float = 4.0, smooth_s: float = 2.0, max_gain: float = 4.0):
+    """Energy governor for the 3D model: where the body's mean joint speed (joints relative to the
+    root) over ``window_s`` falls under ``floor`` x ``ref_speed`` (the training dances' mean joint
+    speed in m/s), the bone directions' deviations from their ``smooth_s`` moving average are
+    scaled up by the missing factor (at most ``max_gain``, smoothed over time) and renormalised;
+    the root's path and every bone length are untouched. Returns ``(world, gain (T,))``."""
+    from scipy.ndimage import gaussian_filter1d, uniform_filter1d
+
+    from .. import body3d as b3
+    from . import motion3d
+
+    j = np.asarray(world, np.float64)
+    rel = j - j[:, :1]
+    sp = np.r_[0.0, np.linalg.norm(np.diff(rel, axis=0), axis=-1).mean(1) * fps]
+    local = uniform_filter1d(sp, max(1, int(window_s * fps)), mode="nearest")
+    gain = np.clip(floor * ref_speed / np.maximum(local, 1e-6), 1.0, max_gain)
+    gain = gaussian_filter1d(gain, fps, mode="nearest")
+    if gain.max() <= 1.0 + 1e-6:
+        return world, gain
+    x = motion3d.encode(j, fps).astype(np.float64)
+    d = x[:, motion3d.SL_DIRS]
+    m = gaussian_filter1d(d, smooth_s * fps / 2, axis=0, mode="nearest")
+    x[:, motion3d.SL_DIRS] = m + gain[:, None] * (d - m)
+    h0 = float(motion3d._unwrap_heading(j)[0])
+    out = motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0)
+    return out, gain
+
+
 def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`."""
     from .. import body3d as b3
@@ -206,6 +236,11 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     if genre_auto is not None:
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
+    ref_speed = bundle.meta.get("ref_body_speed")
+    if opts.energy_floor > 0 and ref_speed:
+        world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor)
+        tm["energy_gain_max"] = float(gain.max())
+        meta["energy_gain_max"] = round(float(gain.max()), 3)
     if opts.beat_lock and len(fs.beats) >= 2:
         from .beatlock import lock_to_beats
 

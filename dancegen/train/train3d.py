@@ -134,7 +134,9 @@ def build_dataset(cfg: Train3DConfig, progress=True):
         x = motion3d.encode(b3.retarget(t["joints"], ref), 25.0)
         seeds.append(x[rng.choice(len(x), size=min(8, len(x)), replace=False)])
     speed = np.concatenate([joint_speed(b3.retarget(t["joints"], ref), 25.0, difference="steps") for t in takes])
-    meta = dict(feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
+    body = np.concatenate([np.linalg.norm(np.diff(j - j[:, :1], axis=0), axis=-1).mean(1) * 25.0
+                           for j in (b3.retarget(t["joints"], ref) for t in takes)])
+    meta = dict(ref_body_speed=float(body.mean()), feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
                 pose_std=std.tolist(), ref_lengths=ref.tolist(), genres=genres,
                 seed_poses=np.concatenate(seeds).tolist(), ref_speed=float(speed.mean()),
                 root_height=float(np.median(np.concatenate([t["joints"][:, 0, 1] for t in takes]))),
