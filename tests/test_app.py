@@ -352,3 +352,22 @@ def test_app_with_a_3d_generator_passes_temperature_and_camera(tmp_path, browser
         finally:
             b.switch_to.default_content()
         assert console_errors(b) == []
+
+
+def test_bvh_and_openpose_downloads_with_the_real_export_and_the_3d_model(app_server, tmp_path):
+    """The bundled (3D) model through the app, then the real dancegen.export behind the BVH and
+    OpenPose-JSON downloads: a BVH file and a zip of one JSON per frame."""
+    import io
+    import zipfile
+
+    s = app_server
+    code, job = s.post({"seed": 3, "start": 30, "duration": 3}, ("metal_madness.ogg", MUSIC.read_bytes()))
+    assert code == 200
+    st = s.wait(job["id"])
+    assert st["state"] == "done", st
+    code, body, _ = s.get(f"/api/jobs/{job['id']}/download/bvh")
+    assert code == 200 and body.startswith(b"HIERARCHY") and b"Frames: 75" in body
+    code, body, _ = s.get(f"/api/jobs/{job['id']}/download/openpose")
+    assert code == 200
+    names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+    assert len([n for n in names if n.endswith("_keypoints.json")]) == 75
