@@ -298,3 +298,14 @@ def test_energy_governor_livens_a_nearly_still_body_and_keeps_root_and_bones():
     assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
     same, g1 = govern3d(j, 25.0, REF, ref_speed=body(j) * 25.0 * 0.5, floor=0.6)
     assert g1.max() <= 1.0 + 1e-6 and same is j
+
+
+def test_a_3d_model_file_asking_for_a_huge_network_is_refused_before_it_is_built(tiny3d, tmp_path):
+    from dancegen.errors import ModelError
+    from dancegen.model.format import read_model, save_model
+
+    kind, sd, meta = read_model(tiny3d)
+    meta["model_config"]["dec_hidden"] = 10 ** 7          # ~10^14 parameters if it were built
+    bad = save_model(tmp_path / "huge.safetensors", kind, sd, meta)
+    with pytest.raises(ModelError, match="dec_hidden"):
+        load_generator(bad)

@@ -86,7 +86,14 @@ class Model3DBundle:
         except (KeyError, TypeError) as e:
             raise ModelError(f"{path}: model settings missing or malformed ({type(e).__name__}); "
                              "pass a file written by 'dancegen train'") from None
-        model = load_weights(lambda: Seq2Seq3D(cfg), sd, path)
+        limits = {"n_features": 4096, "pose_dim": 4096, "enc_hidden": 4096, "enc_layers": 8, "dec_hidden": 4096,
+                  "attn_dim": 4096, "window": 1000, "n_genres": 1000, "genre_dim": 1024, "n_mix": 256}
+        for k, hi in limits.items():   # bounded settings: the model can be built directly (no meta pass)
+            v = getattr(cfg, k)
+            if not isinstance(v, int) or not 0 < v <= hi:
+                raise ModelError(f"{path}: model setting {k}={v!r} is outside 1..{hi}; the file is corrupt "
+                                 "or not a dancegen model")
+        model = load_weights(lambda: Seq2Seq3D(cfg), sd, path, on_meta=False)
         missing = [k for k in ("feature_config", "feature_stats", "pose_mean", "pose_std", "ref_lengths", "genres",
                                "seed_poses") if k not in meta]
         if missing:

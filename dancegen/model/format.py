@@ -372,15 +372,23 @@ def convert_legacy(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
 
 # ------------------------------------------------------------------------------------- building
 def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path="<model>",
-                 optional: Iterable[str] = ()) -> torch.nn.Module:
+                 optional: Iterable[str] = (), on_meta: bool = True) -> torch.nn.Module:
     """``factory()`` with ``state_dict`` loaded, in eval mode. The module is first built on the meta
     device (no memory) and its parameter names and shapes compared with the file's, so a config in a
     file that asks for a huge model is refused before anything is allocated. Parameters whose names
-    start with one of ``optional`` may be missing from the file (e.g. a GAN's discriminator)."""
+    start with one of ``optional`` may be missing from the file (e.g. a GAN's discriminator).
+    ``on_meta=False`` skips the meta-device build (it imports ``torch._dynamo``, about 1 s) for a
+    caller that has bounded the settings itself; the names and shapes are still compared before
+    anything is loaded."""
     optional = tuple(optional)
+    built = None
     try:
-        with torch.device("meta"):
-            expected = {k: tuple(v.shape) for k, v in factory().state_dict().items()}
+        if on_meta:
+            with torch.device("meta"):
+                expected = {k: tuple(v.shape) for k, v in factory().state_dict().items()}
+        else:
+            built = factory()
+            expected = {k: tuple(v.shape) for k, v in built.state_dict().items()}
     except Exception as e:
         raise ModelError(f"{path}: the model settings in the file are invalid ({type(e).__name__}: {e}); "
                          f"re-export the model") from None
@@ -392,7 +400,10 @@ def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path=
         raise ModelError(f"{path}: weights do not match the model settings (missing {missing[:3]}, unexpected "
                          f"{unexpected[:3]}, wrong shape {wrong[:3]}): the file is corrupt or from another version")
     try:
-        if missing or any(k not in got for k in expected):
+        if built is not None:
+            model = built
+            model.load_state_dict(state_dict, strict=not optional)
+        elif missing or any(k not in got for k in expected):
             model = factory()                       # parameters the file lacks keep their initial values
             model.load_state_dict(state_dict, strict=not optional)
         else:                                       # every tensor comes from the file: skip the random init
