@@ -376,3 +376,19 @@ def test_openpose_writer_in_a_shared_folder_and_the_working_folder(tmp_path, mon
     export(d, "openpose-json", ".", force=True)
     assert Path.cwd() == shared and len(list_frames(".")) == 6 and sorted(shared.glob("c_*")) != []
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".tmp_", ".old_"))]
+
+
+def test_export_is_locked_and_cleans_what_a_killed_export_left(synth, tmp_path):
+    from dancegen import fileio
+    from dancegen.errors import OutputError
+
+    out = tmp_path / "s.bvh"
+    stale = tmp_path / f"{fileio.TMP_PREFIX}999999999-abc.bvh"   # a killed writer's temporary file
+    stale.write_text("half")
+    with fileio.OutputLock(out):                                   # another run is writing it
+        with pytest.raises(OutputError, match="another dancegen run"):
+            export(synth, "bvh", out)
+    assert not out.exists() and stale.exists()
+    export(synth, "bvh", out)
+    assert out.exists() and not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.bvh"]

@@ -38,19 +38,30 @@ def export_info(dance_or_path, fmt: str, out, force: bool = False, units: str | 
     dance = dance_or_path if isinstance(dance_or_path, Dance) else Dance.load(dance_or_path)
     if not isinstance(out, (str, os.PathLike)) or str(out) == "":
         raise ConfigError("give an output path (-o OUT)")
-    if fmt == "bvh":
-        from .bvh import DEFAULT_UNITS, write_bvh
-
-        return write_bvh(dance, out, units=units or DEFAULT_UNITS, overwrite=force)
-    if fmt == "csv":
-        from .csv import DEFAULT_UNITS, write_csv
-
-        return write_csv(dance, out, units=units or DEFAULT_UNITS, overwrite=force)
-    if units is not None:
+    if units is not None and fmt == "openpose-json":
         raise ConfigError("units apply to bvh and csv; OpenPose JSON keypoints are in pixels")
-    from .openpose_json import write_folder
+    from ..fileio import OutputLock, check_output, clean_stale
 
-    return write_folder(dance, out, overwrite=force)
+    out = Path(out)
+    # before any work: a symbolic link, a folder that cannot be written (an existing output without
+    # force is refused by the writers, DataError); then the output is locked (a second export to it
+    # fails at once) and what a killed export left next to it is removed
+    target = Path(os.path.abspath(out))          # "." (the working folder) has a name to lock too
+    check_output(target, force=True, folder=fmt == "openpose-json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with OutputLock(target):
+        clean_stale(target.parent)
+        if fmt == "bvh":
+            from .bvh import DEFAULT_UNITS, write_bvh
+
+            return write_bvh(dance, out, units=units or DEFAULT_UNITS, overwrite=force)
+        if fmt == "csv":
+            from .csv import DEFAULT_UNITS, write_csv
+
+            return write_csv(dance, out, units=units or DEFAULT_UNITS, overwrite=force)
+        from .openpose_json import write_folder
+
+        return write_folder(dance, out, overwrite=force)
 
 
 def export(dance_or_path, fmt: str, out, force: bool = False, units: str | None = None) -> Path:

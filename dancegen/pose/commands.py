@@ -93,9 +93,12 @@ def run_extract(args: argparse.Namespace) -> int:
         if args.fps is not None:
             for d in dances.values():
                 d.fps = float(args.fps)
-        out.mkdir(parents=True, exist_ok=True)
-        for tid, d in dances.items():
-            d.save(out / f"{d.name}.npz", overwrite=True)
+        # one npz per dancer, written together (staged, locked, moved into place at the end); the
+        # refusal of existing outputs without --force happened before the extraction
+        with OutputSet([out / f"{d.name}.npz" for d in dances.values()], force=True, folder=out) as outputs:
+            for d in dances.values():
+                d.save(outputs.path(f"{d.name}.npz"), overwrite=True)
+            outputs.commit()
         if args.openpose_json:
             import numpy as np
 
