@@ -27,9 +27,10 @@ PLANTED_HEIGHT = 0.06
 
 
 def _angle(a, b, c):
-    u, v = a - b, c - b
-    cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
-    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+    """Angle at ``b`` in degrees (:func:`dancegen.metrics.features._angle`, any dimension)."""
+    from ..metrics.features import _angle as angle_rad
+
+    return np.degrees(angle_rad(a, b, c))
 
 
 def window_stats(j: np.ndarray, fps: float) -> dict:

@@ -179,7 +179,7 @@ GEOMETRIC_FEATURE_NAMES = (
 
 
 def _angle(a, b, c) -> np.ndarray:
-    """Angle at ``b`` between ``a - b`` and ``c - b``, radians in [0, pi]; (T, 2) inputs."""
+    """Angle at ``b`` between ``a - b`` and ``c - b``, radians in [0, pi]; (T, D) inputs (2D or 3D)."""
     u, v = a - b, c - b
     nu, nv = np.linalg.norm(u, axis=-1), np.linalg.norm(v, axis=-1)
     cos = (u * v).sum(-1) / np.maximum(nu * nv, 1e-9)

@@ -186,7 +186,9 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
 
     j = np.asarray(world, np.float64)
     rel = j - j[:, :1]
-    sp = np.r_[0.0, np.linalg.norm(np.diff(rel, axis=0), axis=-1).mean(1) * fps]
+    from ..skeleton import joint_speed
+
+    sp = np.r_[0.0, joint_speed(rel, fps, difference="steps")]
     local = uniform_filter1d(sp, max(1, int(window_s * fps)), mode="nearest")
     gain = np.clip(floor * ref_speed / np.maximum(local, 1e-6), 1.0, max_gain)
     gain = gaussian_filter1d(gain, fps, mode="nearest")
