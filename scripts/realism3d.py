@@ -27,6 +27,11 @@ def main():
     ap.add_argument("--noise", type=float, default=1.0)
     ap.add_argument("--noise-corr", type=float, default=0.97)
     ap.add_argument("--no-feedback", action="store_true")
+    ap.add_argument("--energy-floor", type=float, default=None, help="govern3d floor (default: the generator's)")
+    ap.add_argument("--accent", type=float, default=None, help="beat accent (default: the generator's)")
+    ap.add_argument("--split", default="val", choices=["val", "train"],
+                    help="generate for this split's songs and compare with its real takes (train: for tuning, "
+                         "so that val stays unseen)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--save-dances", default=None, help="folder for the generated val dances (npz)")
     a = ap.parse_args()
@@ -39,11 +44,14 @@ def main():
     train = R.real_takes(a.data, "train", ref)
     real_val = R.set_figures([t["joints"] for t in val], 25.0)
     real_train = R.set_figures([t["joints"] for t in train], 25.0)
+    gen_takes = val if a.split == "val" else train
+    real_cmp = real_val if a.split == "val" else real_train
+    extra = {k: v for k, v in (("energy_floor", a.energy_floor), ("accent", a.accent)) if v is not None}
     gens, hgr, ms = [], {}, []
     t0 = time.time()
     for s in a.seeds:
-        for t in val:
-            o = Generate3DOptions(start=t["offset"], duration=len(t["joints"]) / 25.0, seed=s, genre=t["genre"],
+        for t in gen_takes:
+            o = Generate3DOptions(**extra, start=t["offset"], duration=len(t["joints"]) / 25.0, seed=s, genre=t["genre"],
                                   temperature=a.temperature, noise=a.noise, noise_corr=a.noise_corr, feedback=not a.no_feedback, progress=False)
             d = generate_dance3d(t["music"], b, o)
             gens.append(d.joints3d)
@@ -55,7 +63,8 @@ def main():
                 Path(a.save_dances).mkdir(parents=True, exist_ok=True)
                 d.save(Path(a.save_dances) / f"{t['name']}_seed{s}.npz")
     gen = R.set_figures(gens, 25.0)
-    res = {"generated": R.compare(gen, real_val), "real_train": R.compare(real_train, real_val),
+    res = {"generated": R.compare(gen, real_cmp), "real_train": R.compare(real_train, real_val),
+           "split": a.split, **extra,
            "hgr3d": hgr, "ms_per_frame": float(np.mean(ms)), "gen_seconds": time.time() - t0,
            "model": a.model, "seeds": a.seeds, "temperature": a.temperature, "noise": a.noise, "noise_corr": a.noise_corr, "feedback": not a.no_feedback}
     g, r = res["generated"], res["real_train"]

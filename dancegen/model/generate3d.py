@@ -46,6 +46,7 @@ class Generate3DOptions:
     temperature: float = 1.0
     noise: float = 1.0               # within-component spread (see seq2seq3d.mdn_sample)
     noise_corr: float = 0.97         # frame-to-frame correlation of the sampling noise (0: independent)
+    component_corr: float = 0.97     # the same for the pick of the mixture component (-1: a fresh draw per frame)
     energy_floor: float = 0.6        # governor3d: lowest body speed / the training dances' (0: off)
     feedback: bool = True
     beat_lock: bool = True
@@ -102,6 +103,8 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                 it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
             rho = float(opts.noise_corr)
             eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
+            rho_c = float(opts.component_corr)
+            zc_prev = torch.randn((1,), generator=gen)
             for t in it:
                 (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
                 tries = 1 + (corr.rules.max_resample if corr is not None else 0)
@@ -110,7 +113,12 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                     # per frame, without frame-to-frame jitter; a resample draws afresh
                     fresh = torch.randn((1, mean.shape[0]), generator=gen)
                     eps = rho * eps_prev + (1 - rho * rho) ** 0.5 * fresh if k == 0 else fresh
-                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise, eps)[0].numpy().astype(np.float64) * std + mean
+                    # the mixture component, picked with time-correlated noise too (None: afresh each frame)
+                    zc = torch.randn((1,), generator=gen)
+                    if rho_c >= 0 and k == 0:
+                        zc = rho_c * zc_prev + (1 - rho_c * rho_c) ** 0.5 * zc
+                    u = 0.5 * (1 + torch.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
+                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise, eps, u=u)[0].numpy().astype(np.float64) * std + mean
                     world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
                     if corr is None or not corr.jump(world, prev_world, prev2_world):
                         break
@@ -139,6 +147,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                             corr._count(rule)
                     corr.commit()
                 eps_prev = eps
+                zc_prev = zc
                 integ.commit(h, xz)
                 out[t] = world
                 contacts[t] = xr[motion3d.SL_CONTACT] > 0.5

@@ -158,17 +158,23 @@ def mdn_nll(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, x: tor
 
 def mdn_sample(logit: torch.Tensor, mu: torch.Tensor, log_std: torch.Tensor, temperature: float = 1.0,
                generator: torch.Generator | None = None, noise: float = 1.0,
-               eps: torch.Tensor | None = None) -> torch.Tensor:
+               eps: torch.Tensor | None = None, u: torch.Tensor | None = None) -> torch.Tensor:
     """Draw ``(..., D)`` from the mixture; ``temperature`` T sharpens the weights (logits / T) and
     scales the standard deviations by sqrt(T); T = 0 gives the most likely component's mean.
     ``noise`` scales the within-component spread further (1: as trained; 0: the drawn component's mean);
     ``eps`` (standard normal, the shape of the draw) replaces the fresh normal draw (generation passes
-    time-correlated noise)."""
+    time-correlated noise); ``u`` (uniform in (0, 1), the shape of the batch) picks the component by
+    the inverse of the weights' cumulative distribution instead of a fresh draw (generation passes a
+    time-correlated ``u``, so the component stays the same from frame to frame unless the weights move)."""
     if temperature <= 0:
         k = logit.argmax(-1)
         return torch.gather(mu, -2, k[..., None, None].expand(*k.shape, 1, mu.shape[-1])).squeeze(-2)
     p = torch.softmax(logit / temperature, -1)
-    k = torch.multinomial(p.reshape(-1, p.shape[-1]), 1, generator=generator).reshape(p.shape[:-1])
+    if u is None:
+        k = torch.multinomial(p.reshape(-1, p.shape[-1]), 1, generator=generator).reshape(p.shape[:-1])
+    else:
+        cdf = p.cumsum(-1)
+        k = (cdf < u.to(p.dtype)[..., None]).sum(-1).clamp(max=p.shape[-1] - 1)
     idx = k[..., None, None].expand(*k.shape, 1, mu.shape[-1])
     m = torch.gather(mu, -2, idx).squeeze(-2)
     s = torch.gather(log_std, -2, idx).squeeze(-2).exp() * (math.sqrt(temperature) * noise)
