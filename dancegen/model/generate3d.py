@@ -47,7 +47,10 @@ class Generate3DOptions:
     noise: float = 1.0               # within-component spread (see seq2seq3d.mdn_sample)
     noise_corr: float = 0.97         # frame-to-frame correlation of the sampling noise (0: independent)
     component_corr: float = 0.97     # the same for the pick of the mixture component (-1: a fresh draw per frame)
-    energy_floor: float = 0.6        # governor3d: lowest body speed / the training dances' (0: off)
+    restart_s: float = 4.0           # decoder state restarted from the current pose this often (0: never)
+    unstick: float = 0.5             # sampling spread raised while the body moves slower than this x training (0: off)
+    unstick_max: float = 2.0         # ... at most by this factor
+    energy_floor: float = 0.8        # governor3d: lowest body speed / the training dances' (0: off)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
@@ -90,9 +93,18 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
     try:
         with torch.inference_mode():
             f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
-            mem = model.memory(encode_chunked(model, f, opts.chunk, opts.margin))
+            enc = encode_chunked(model, f, opts.chunk, opts.margin)
+            mem = model.memory(enc)
             prev_n = torch.from_numpy(((seed_raw - mean) / std).astype(np.float32))[None]
-            state = model.start(mem, prev_n)
+            # decoder restarts: every restart_s the recurrent state starts afresh from the current
+            # pose and the coming window's music summary, as every training window did; the
+            # model never runs far past the horizon it was trained on (long songs do not freeze)
+            W = int(round(opts.restart_s * bundle.fps)) if opts.restart_s > 0 else T
+
+            def fresh_state(t0, prev):
+                return model.start({"summary": enc[:, t0:t0 + W].mean(dim=1)}, prev)
+
+            state = fresh_state(0, prev_n)
             ge = model.genre(torch.tensor([genre_idx]))
             prev_world, prev_raw, prev_contact = w0, seed_raw, seed_raw[motion3d.SL_CONTACT]
             prev2_world = None
@@ -105,7 +117,16 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
             eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
             rho_c = float(opts.component_corr)
             zc_prev = torch.randn((1,), generator=gen)
+            # unsticking: the body's speed (joints relative to the root), averaged over ~2 s; while it
+            # is under opts.unstick x the training dances' mean, the sampling spread grows (up to
+            # opts.unstick_max x) so that the sampler leaves a standing pose it would otherwise keep
+            ref_body = float(bundle.meta.get("ref_body_speed") or 0.0)
+            body_speed, spread, a_ema = ref_body, 1.0, 1.0 / (2.0 * bundle.fps)
             for t in it:
+                if opts.unstick > 0 and ref_body > 0:
+                    spread = float(np.clip(opts.unstick * ref_body / max(body_speed, 1e-6), 1.0, opts.unstick_max))
+                if t and t % W == 0:
+                    state = fresh_state(t, prev_n)
                 (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
                 tries = 1 + (corr.rules.max_resample if corr is not None else 0)
                 for k in range(tries):
@@ -118,7 +139,7 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                     if rho_c >= 0 and k == 0:
                         zc = rho_c * zc_prev + (1 - rho_c * rho_c) ** 0.5 * zc
                     u = 0.5 * (1 + torch.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
-                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise, eps, u=u)[0].numpy().astype(np.float64) * std + mean
+                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise * spread, eps, u=u)[0].numpy().astype(np.float64) * std + mean
                     world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
                     if corr is None or not corr.jump(world, prev_world, prev2_world):
                         break
@@ -147,6 +168,10 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
                             corr._count(rule)
                     corr.commit()
                 eps_prev = eps
+                if t:
+                    rel_now, rel_prev = world - world[:1], prev_world - prev_world[:1]
+                    sp = float(np.linalg.norm(rel_now - rel_prev, axis=-1).mean()) * bundle.fps
+                    body_speed += a_ema * (sp - body_speed)
                 zc_prev = zc
                 integ.commit(h, xz)
                 out[t] = world
