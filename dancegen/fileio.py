@@ -474,12 +474,14 @@ def _move_staged(stage: Path, plan: dict) -> None:
             os.unlink(t)
 
 
-def clean_stale(folder: str | os.PathLike, names: tuple[str, ...] = ()) -> list[str]:
+def clean_stale(folder: str | os.PathLike, names: tuple[str, ...] | None = ()) -> list[str]:
     """Remove what killed dancegen runs left in ``folder``: staging folders and temporary files
     whose writer's pid (in their name) is gone. A staging folder that was being committed when its
     run was killed is finished (its files moved into place) when its outputs are among ``names``
-    (outputs whose locks the caller holds), so a set is never left half old, half new. Returns the
-    names removed."""
+    (outputs whose locks the caller holds), so a set is never left half old, half new;
+    ``names=None``: the caller owns the whole folder (no other run will come back to it, e.g. the
+    job folders of a web server that was killed), so every interrupted commit is finished and the
+    locks of dead runs are removed too. Returns the names removed."""
     import json
     import shutil
 
@@ -490,6 +492,18 @@ def clean_stale(folder: str | os.PathLike, names: tuple[str, ...] = ()) -> list[
     except OSError:
         return removed
     for e in entries:
+        is_lock = e.name.startswith(".") and e.name.endswith(LOCK_SUFFIX)
+        if names is None and is_lock and e.is_file(follow_symlinks=False):
+            p = Path(e.path)
+            owner = _read_lock(p)
+            try:
+                if not _lock_alive(p, owner):
+                    _break_stale_lock(p, owner)
+                    if not os.path.lexists(p):
+                        removed.append(e.name)
+            except OSError:
+                pass
+            continue
         pid = _stale_owner(e.name)
         if pid is None or pid == os.getpid() or pid_alive(pid):
             continue
@@ -504,7 +518,7 @@ def clean_stale(folder: str | os.PathLike, names: tuple[str, ...] = ()) -> list[
                         plan = None
                     if plan is not None:
                         members = set(plan.get("replace", [])) | set(plan.get("remove", []))
-                        if not members <= set(names):
+                        if names is not None and not members <= set(names):
                             continue  # another output's commit: finished by its next run
                         _move_staged(p, plan)
                 shutil.rmtree(p, ignore_errors=True)

@@ -216,6 +216,104 @@ def test_exports_are_offered_only_when_dancegen_export_exists(tmp_path, monkeypa
         assert calls == [("bvh", "song_dance.bvh", True), ("openpose-json", "song_dance_openpose", True)]
 
 
+def _fake_generate(music, *, start=0.0, duration=None, seed=0, genre=None):
+    from dancegen.render.synthetic import swaying_dance_3d
+
+    return swaying_dance_3d(int(round(duration * 25)), music=str(music), offset=start)
+
+
+def _half_written_then_fails(what):
+    """A writer that leaves part of its file where it was told to write, then fails (a full disk,
+    a crash of ffmpeg...)."""
+    from dancegen.render.video import RenderError
+
+    def writer(dance, out, *args, **kw):
+        Path(out).write_bytes(b"\0\0\0\x18ftypisom half of a " + what.encode())
+        raise RenderError(f"{out}: {what} failed half way (disk full)")
+
+    return writer
+
+
+def _files_in(folder: Path) -> set:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def test_a_job_step_that_fails_serves_nothing_half_made_and_leaves_no_temporaries(tmp_path, monkeypatch):
+    """A job's files go through fileio.OutputSet: the npz and the player are committed together,
+    then the mp4; a step that fails half way leaves none of its files, none is served, and no
+    staging folder, temporary file or lock is left in the job's folder."""
+    import dancegen.render.html as html
+    import dancegen.render.video as video
+
+    app = srv.create_app(tmp_path, generate=_fake_generate, warm=False)
+    song = MUSIC.read_bytes()[:300_000]
+    with Server(app) as s:
+        # the player fails after the npz was written: the job fails and its npz is not served
+        monkeypatch.setattr(html, "write_player", _half_written_then_fails("the player"))
+        code, job = s.post({"duration": 2}, ("song.ogg", song))
+        assert code == 200, job
+        st = s.wait(job["id"])
+        assert st["state"] == "error" and "the player failed half way" in st["error"] and st["files"] == {}, st
+        for kind, want in (("npz", 409), ("mp4", 409), ("bvh", 409)):
+            assert s.get(f"/api/jobs/{job['id']}/download/{kind}")[0] == want, kind
+        assert s.get(f"/api/jobs/{job['id']}/player")[0] == 404
+        assert _files_in(tmp_path / job["id"]) == {"music", "music/song.ogg"}
+        monkeypatch.undo()
+
+        # the video fails half way: the dance and its player are served, no mp4 (whole or half)
+        monkeypatch.setattr(video, "render_video", _half_written_then_fails("the video"))
+        code, job = s.post({"duration": 2}, ("song.ogg", song))
+        st = s.wait(job["id"])
+        assert st["state"] == "done" and st["stage"] == "done (no video)" and "mp4" not in st["files"], st
+        assert "the video failed half way" in st["message"]
+        assert s.get(f"/api/jobs/{job['id']}/download/mp4")[0] == 409
+        code, body, _ = s.get(st["files"]["npz"])
+        assert code == 200
+        got = tmp_path / "got.npz"
+        got.write_bytes(body)
+        assert Dance.load(got).n_frames == 50
+        monkeypatch.undo()
+        assert s.get(st["files"]["bvh"])[0] == 200          # an export, staged and committed too
+        assert _files_in(tmp_path / job["id"]) == {"music", "music/song.ogg", "song_dance.npz", "player.html",
+                                                   "export", "export/song_dance.bvh"}
+
+
+def test_leftovers_of_a_killed_server_are_removed_when_the_next_one_starts(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        job = tmp_path / uuid.uuid4().hex
+        (job / "music").mkdir(parents=True)
+        (job / "music" / "song.ogg").write_bytes(b"OggS")
+        (job / "song_dance.npz").write_bytes(b"a whole npz")
+        half = job / f".dancegen-stage-{dead.pid}-a1b2"            # killed while rendering
+        half.mkdir()
+        (half / "song_dance.mp4").write_bytes(b"half a video")
+        (job / f".tmp-{dead.pid}-x9.mp4").write_bytes(b"half a video")
+        (job / ".song_dance.mp4.lock").write_text(f"{dead.pid} 0123abcd\n")
+        commit = job / f".dancegen-stage-{dead.pid}-c3d4"         # killed while moving a set into place
+        commit.mkdir()
+        (commit / "player.html").write_text("<html>the player</html>")
+        (commit / "COMMIT.json").write_text(json.dumps({"replace": ["player.html"], "remove": []}))
+        (job / "export").mkdir()
+        (job / "export" / f".tmp-{dead.pid}-y7.bvh").write_text("HIERARCHY (half)")
+        busy = job / "export" / f".tmp-{alive.pid}-z5.bvh"        # another server's, still running
+        busy.write_text("HIERARCHY (being written)")
+
+        jobs = srv.JobManager(tmp_path)
+        jobs.close()
+        assert _files_in(job) == {"music", "music/song.ogg", "song_dance.npz", "player.html", "export",
+                                  f"export/{busy.name}"}
+        assert (job / "player.html").read_text() == "<html>the player</html>"
+        again = srv.JobManager(tmp_path)
+        assert again.clean_stale() == []                            # nothing more to do
+        again.close()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
 @pytest.mark.slow
 def test_serve_command_binds_localhost(tmp_path):
     port = free_port()

@@ -2,6 +2,8 @@
 
 A tiny untrained model is built here (no bundled weights, no ../shared); the bundled 3D model and
 real data are exercised in test_default_model3d.py."""
+from dataclasses import MISSING
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -14,10 +16,12 @@ from dancegen.dance import Dance
 from dancegen.errors import ConfigError
 from dancegen.feedback.online3d import Corrector3D
 from dancegen.model import motion3d
-from dancegen.model.bundle3d import Model3DBundle
+from dancegen.model.bundle3d import Bundle3DMeta, Model3DBundle
+from dancegen.model.format import read_model
 from dancegen.model.generate3d import Generate3DOptions, generate_dance3d, load_generator
 from dancegen.model.seq2seq3d import Model3DConfig, Seq2Seq3D, mdn_nll, mdn_sample
 from motion3d_synth import REF, synthetic_dance3d
+from roundtrip import assert_same_fields
 
 torch.set_num_threads(1)
 
@@ -43,7 +47,7 @@ def tiny3d_meta() -> dict:
 
 @pytest.fixture(scope="module")
 def tiny3d(tmp_path_factory, tiny3d_meta):
-    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), meta=tiny3d_meta)
+    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), **Model3DBundle.meta_kwargs(tiny3d_meta))
     path = tmp_path_factory.mktemp("model3d") / "tiny3d.safetensors"
     b.save_pretrained(path)
     return path
@@ -141,16 +145,61 @@ def test_mdn_sampling_temperature_zero_is_the_most_likely_mean_and_one_spreads()
 
 
 # ------------------------------------------------------------------ generation
-def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_meta):
-    b = load_generator(tiny3d)
-    assert isinstance(b, Model3DBundle) and b.is_3d
-    b2 = Model3DBundle.from_pretrained(tiny3d)
-    meta = tiny3d_meta                           # what the fixture saved: every key comes back equal
-    assert set(b.meta) == set(b2.meta) == set(meta)
-    for k, v in meta.items():
-        assert b.meta[k] == v and b2.meta[k] == v, k
-    for (k, v), (k2, v2) in zip(b.model.state_dict().items(), b2.model.state_dict().items()):
-        assert k == k2 and torch.equal(v, v2)
+def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_meta, tmp_path):
+    """Every field of Bundle3DMeta (none left at its default) comes back equal, by value and dtype,
+    through save_pretrained / from_pretrained and through load_generator (the kind registry)."""
+    full = dict(tiny3d_meta, ref_body_speed=0.46875, root_height=0.875, train_takes=["DANCE_C_1", "DANCE_W_2"],
+                motion_only_takes=["DANCE_R_9"], info={"name": "tiny3d", "nested": {"steps": 3, "nll": [0.5, 0.25]}})
+    b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), **Model3DBundle.meta_kwargs(full))
+    for f in Bundle3DMeta.meta_fields():               # none left at its default: each one is really compared
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            default = f.default if f.default is not MISSING else f.default_factory()
+            assert getattr(b, f.name) != default, f.name
+    path = b.save_pretrained(tmp_path / "full3d.safetensors")
+    kind, sd, stored = read_model(path)
+    assert kind == "seq2seq3d" and set(stored) == {"model_config"} | {f.name for f in Bundle3DMeta.meta_fields()}
+    for back in (load_generator(path), Model3DBundle.from_pretrained(path)):
+        assert type(back) is Model3DBundle and back.is_3d
+        names = assert_same_fields(b, back, Bundle3DMeta)
+        assert len(names) == len(Bundle3DMeta.meta_fields()) >= 13
+        assert back.pose_mean.dtype == np.float32
+        assert back.seed_poses.shape == (len(tiny3d_meta["seed_poses"]), motion3d.DIM)
+        ref = {k: v.half().float() for k, v in b.model.state_dict().items()}   # saved as float16
+        assert all(torch.equal(ref[k], v) for k, v in back.model.state_dict().items())
+    # the fixture's file (optional fields missing from the metadata): the defaults stand in
+    small = Model3DBundle.from_pretrained(tiny3d)
+    assert small.train_takes == [] and small.ref_body_speed is None and small.ref_speed == 1.0
+    assert_same_fields(small, Model3DBundle(model=small.model, **Model3DBundle.meta_kwargs(tiny3d_meta)), Bundle3DMeta)
+
+
+@pytest.mark.parametrize("key,value,needle", [
+    ("pose_mean", KeyError, "lacks 'pose_mean'"),
+    ("genres", KeyError, "lacks 'genres'"),
+    ("genres", "waltz", "'genres' is malformed"),
+    ("train_takes", [1, 2], "'train_takes' is malformed"),
+    ("info", ["name"], "'info' is malformed"),
+    ("ref_body_speed", "fast", "'ref_body_speed' is malformed"),
+    ("ref_body_speed", True, "'ref_body_speed' is malformed"),
+    ("ref_body_speed", -0.5, "'ref_body_speed' -0.5 must be a finite positive"),
+    ("seed_poses", [[0.0, 1.0], [2.0]], "'seed_poses' is malformed"),
+    ("seed_poses", [["a"] * motion3d.DIM], "'seed_poses' is malformed"),
+    ("seed_poses", [[0.0] * 5], "'seed_poses' must be Kx54"),
+    ("pose_std", [1.0] * 53, "'pose_std' must be 54 finite positive"),
+    ("ref_lengths", [0.3] * 5, "'ref_lengths' must be 16 finite positive"),
+    ("feature_stats", [], "'feature_stats' is malformed"),
+])
+def test_a_3d_model_file_with_a_missing_or_bad_field_is_a_one_line_error_naming_it(tiny3d, tmp_path, key, value,
+                                                                                    needle):
+    from dancegen.errors import ModelError
+    from dancegen.model.format import save_model
+
+    kind, sd, meta = read_model(tiny3d)
+    meta = {k: v for k, v in meta.items() if k != key} | ({} if value is KeyError else {key: value})
+    bad = save_model(tmp_path / "bad3d.safetensors", kind, sd, meta)
+    with pytest.raises(ModelError) as e:
+        load_generator(bad)
+    msg = str(e.value)
+    assert needle in msg and str(bad) in msg and "\n" not in msg, msg
 
 
 def test_same_seed_same_dance_bit_for_bit_other_seed_other_dance(tiny3d, song):

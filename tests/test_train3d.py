@@ -24,10 +24,10 @@ def _cfg(dwm_dir, out, steps, stop=0):
 def test_short_run_exports_a_model_that_dances(dwm_dir, tmp_path):
     path = train(_cfg(dwm_dir, tmp_path / "run", 4), progress=False)
     b = Model3DBundle.from_pretrained(path)
-    assert b.info["steps"] == 4 and len(b.meta["train_takes"]) == 2
+    assert b.info["steps"] == 4 and len(b.train_takes) == 2
     ref = b.ref_lengths
     assert ref.shape == (b3.NB3,) and 0.35 < ref[0] < 0.6        # MidHip-Neck, metres
-    tk = b.meta["train_takes"][0]
+    tk = b.train_takes[0]
     d = generate_dance3d(dwm_dir / tk / "audio.mp3", b, Generate3DOptions(start=30, duration=3, progress=False))
     assert d.joints3d.shape == (75, 17, 3) and np.abs(b3.bone_lengths(d.joints3d) / ref - 1).max() < 0.01
 

@@ -15,6 +15,12 @@ other's results. Jobs run one at a time on a worker thread (the machine has few 
 others wait in a queue that the status reports. A job is ``ready`` as soon as the npz and the
 player exist; the mp4 is rendered after that (``done``). Every error a user can cause comes back
 as a one-line message; anything else as "internal error: ..." with the details in the server log.
+
+A job's files are written as the CLI writes its outputs (:class:`dancegen.fileio.OutputSet`):
+into a staging folder, then moved into place together (the npz with its player, then the mp4,
+each export), and only then served; a step that fails leaves none of its files, and what a
+killed server left in a ``--work-dir`` (staging folders, temporary files, locks) is removed when
+the next one starts.
 """
 
 import importlib
@@ -47,6 +53,7 @@ KEEP_JOBS = 24
 MUSIC_SUFFIXES = (".ogg", ".oga", ".opus", ".mp3", ".wav", ".flac", ".m4a", ".aac", ".mp4", ".webm", ".aiff", ".aif")
 EXPORTS = {"bvh": ("bvh", ".bvh", "BVH (3D skeleton animation)"),
            "openpose": ("openpose-json", "_openpose", "OpenPose JSON (one file per frame, zipped)")}
+ZIPPED_EXPORTS = ("openpose-json",)   # formats that write a folder: served as one zip
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -175,6 +182,24 @@ class JobManager:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dancegen-job")
         self._generate = generate
         self.lock = threading.Lock()
+        if not self.own_dir:
+            self.clean_stale()
+
+    def clean_stale(self) -> list[str]:
+        """Remove what killed servers left in the work folder's job folders: staging folders,
+        temporary files and locks of processes that are gone (an interrupted commit is finished:
+        no other run writes into a job's folder). Returns the paths removed, relative to the root."""
+        from ..fileio import clean_stale
+
+        removed = clean_stale(self.root)
+        for d in sorted(self.root.iterdir()):
+            if _ID.match(d.name) and d.is_dir() and not d.is_symlink():
+                for sub in (d, d / "export"):
+                    if sub.is_dir() and not sub.is_symlink():
+                        removed += [str((sub / n).relative_to(self.root)) for n in clean_stale(sub, names=None)]
+        if removed:
+            log.info("removed %d leftovers of killed jobs in %s", len(removed), self.root)
+        return removed
 
     # -- lifecycle
     def close(self):
@@ -221,6 +246,7 @@ class JobManager:
         return dancegen.generate(music, **kw)
 
     def run(self, job: Job):
+        from ..fileio import OutputSet
         from ..render.html import write_player
 
         t0 = time.perf_counter()
@@ -231,13 +257,15 @@ class JobManager:
             dance = self.generate(str(job.music), **job.options["generate"])
             job.timings["generate_s"] = round(time.perf_counter() - t0, 3)
             dance.music = job.music_name      # the npz names the song, not the server's temp path
-            job.dance = dance
             stem = Path(job.music_name).stem or "dance"
-            npz = dance.save(job.folder / f"{stem}_dance.npz")
-            job.files["npz"] = npz
-            job.set_stage("building the player", (0.7, 0.85), 0.4 + 0.01 * dur)
-            job.files["player"] = write_player(dance, job.folder / "player.html", music=job.music, overwrite=True,
-                                               title=stem)
+            npz, player = job.folder / f"{stem}_dance.npz", job.folder / "player.html"
+            with OutputSet([npz, player], force=True, folder=job.folder) as outs:   # staged, then moved together
+                dance.save(outs.path(npz.name))
+                job.set_stage("building the player", (0.7, 0.85), 0.4 + 0.01 * dur)
+                write_player(dance, outs.path(player.name), music=job.music, overwrite=True, title=stem)
+                outs.commit()
+            job.dance = dance                 # served from here on: the npz, the player and the exports
+            job.files.update(npz=npz, player=player)
             job.timings["ready_s"] = round(time.perf_counter() - t0, 3)
             job.state = "ready"
             job.message = (f"{dance.n_frames} frames at {dance.fps:g} fps ({dance.duration:.1f} s), "
@@ -245,8 +273,11 @@ class JobManager:
             job.set_stage("rendering the video", (0.85, 1.0), 1.0 + 0.2 * dur)
             from ..render.video import render_video
 
-            job.files["mp4"] = render_video(dance, job.folder / f"{stem}_dance.mp4", music=job.music,
-                                            offset=dance.offset, progress=False, overwrite=True)
+            mp4 = job.folder / f"{stem}_dance.mp4"
+            with OutputSet.single(mp4, force=True) as outs:
+                render_video(dance, outs.path(), music=job.music, offset=dance.offset, progress=False, overwrite=True)
+                outs.commit()
+            job.files["mp4"] = mp4
             job.timings["done_s"] = round(time.perf_counter() - t0, 3)
             job.state = "done"
             job.stage = "done"
@@ -269,7 +300,10 @@ class JobManager:
             job.state, job.error, job.stage = "error", message, "failed"
 
     def export(self, job: Job, kind: str) -> Path:
-        """The BVH / OpenPose-JSON file of a job, made on first request."""
+        """The BVH / OpenPose-JSON file of a job, made on first request (written in a staging
+        folder, a folder export zipped there, then moved into place: only a whole file is served)."""
+        from ..fileio import OutputSet
+
         fmt, suffix, _ = EXPORTS[kind]
         with job.lock:
             if kind in job.files and Path(job.files[kind]).exists():
@@ -279,26 +313,28 @@ class JobManager:
                 raise UploadError(f"{fmt} export is not available in this dancegen", 404)
             if job.dance is None:
                 raise UploadError("the dance is not ready yet", 409)
-            stem = Path(job.music_name).stem or "dance"
-            folder = job.folder / "export"
-            folder.mkdir(exist_ok=True)
-            out = folder / f"{stem}_dance{suffix}"
-            res = fn(job.dance, fmt, out, force=True)
-            path = Path(res) if isinstance(res, (str, os.PathLike)) else out
-            if not path.exists():
-                cands = sorted(folder.glob(f"{stem}_dance{suffix}*"))
-                if not cands:
-                    raise UploadError(f"the {fmt} export wrote nothing", 500)
-                path = cands[0]
-            if path.is_dir():
-                zpath = folder / f"{path.name}.zip"
-                with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
-                    for f in sorted(path.rglob("*")):
-                        if f.is_file():
-                            z.write(f, Path(path.name) / f.relative_to(path))
-                path = zpath
-            job.files[kind] = path
-            return path
+            name = f"{Path(job.music_name).stem or 'dance'}_dance{suffix}"
+            target = job.folder / "export" / (f"{name}.zip" if fmt in ZIPPED_EXPORTS else name)
+            with OutputSet.single(target, force=True) as outs:
+                stage = outs.path().parent
+                out = stage / name
+                res = fn(job.dance, fmt, out, force=True)
+                path = Path(res) if isinstance(res, (str, os.PathLike)) else out
+                if not path.exists():
+                    cands = sorted(stage.glob(f"{name}*"))
+                    if not cands:
+                        raise UploadError(f"the {fmt} export wrote nothing", 500)
+                    path = cands[0]
+                if path.is_dir():
+                    with zipfile.ZipFile(outs.path(), "w", zipfile.ZIP_DEFLATED) as z:
+                        for f in sorted(path.rglob("*")):
+                            if f.is_file():
+                                z.write(f, Path(path.name) / f.relative_to(path))
+                elif path != outs.path():
+                    shutil.copyfile(path, outs.path())
+                outs.commit()
+            job.files[kind] = target
+            return target
 
 
 # --------------------------------------------------------------------------------- the app

@@ -2,98 +2,53 @@
 and statistics, reference bone lengths, body scale, genres, the seed pose, training facts).
 
 The file format is :mod:`dancegen.model.format` (one ``.safetensors`` file, kind ``seq2seq2d``);
-the metadata stored with the weights is exactly the fields of :class:`BundleMeta`, which every
+the metadata stored with the weights is exactly the fields of :class:`BundleMeta`, which every 2D
 generator bundle (this Seq2Seq one and the comparison models') shares."""
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
-from .format import load_any, load_weights, read_model, register_kind, save_model
+from .format import (ModelMeta, as_dict, as_f32, as_float, as_int_tuple, as_str_list, load_any, load_weights,
+                     meta_field, optional, read_model, register_kind, save_model)
 from .seq2seq import ModelConfig, Seq2SeqDance
 
 KIND = "seq2seq2d"
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.safetensors"
 
 
-def _f32(v):
-    return np.asarray(v, np.float32)
-
-
-def _f32_or_none(v):
-    return None if v is None else np.asarray(v, np.float32)
-
-
-def _float_or_none(v):
-    return None if v is None else float(v)
-
-
-def _dict(v):
-    if not isinstance(v, dict):
-        raise TypeError(f"expected a JSON object, got {type(v).__name__}")
-    return dict(v)
-
-
-def _load(conv):
-    """Field metadata: how the JSON value of a field becomes its Python value."""
-    return {"load": conv}
-
-
 @dataclass
-class BundleMeta:
-    """Everything a model file stores besides the weights and the model's own settings. Saving and
-    loading iterate :func:`dataclasses.fields` of this class: a field added here is stored."""
+class BundleMeta(ModelMeta):
+    """Everything a 2D generator's file stores besides the weights and the model's own settings.
+    Saving and loading iterate the :func:`~dancegen.model.format.meta_field` fields of this class
+    (:class:`~dancegen.model.format.ModelMeta`): a field added here is stored."""
 
-    feature_config: dict = field(metadata=_load(_dict))       # FeatureConfig.to_dict()
-    feature_stats: dict = field(metadata=_load(_dict))        # FeatureStats.to_dict()
-    ref_lengths: np.ndarray = field(metadata=_load(_f32))     # (17,) body units
-    body_scale: float = field(metadata=_load(float))          # pixels per body unit at generation time
-    canvas: tuple = field(metadata=_load(lambda v: tuple(int(x) for x in v)))   # (w, h)
-    genres: list = field(metadata=_load(lambda v: [str(g) for g in v]))
-    seed_pose: np.ndarray = field(metadata=_load(_f32))       # (36,) mean training pose (params)
-    neck_bounds: np.ndarray = field(default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32),
-                                    metadata=_load(_f32))
-    info: dict = field(default_factory=dict, metadata=_load(_dict))
+    feature_config: dict = meta_field(as_dict)        # FeatureConfig.to_dict()
+    feature_stats: dict = meta_field(as_dict)         # FeatureStats.to_dict()
+    ref_lengths: np.ndarray = meta_field(as_f32)      # (17,) body units
+    body_scale: float = meta_field(as_float)          # pixels per body unit at generation time
+    canvas: tuple = meta_field(as_int_tuple)          # (w, h)
+    genres: list = meta_field(as_str_list)
+    seed_pose: np.ndarray = meta_field(as_f32)        # (36,) mean training pose (params)
+    neck_bounds: np.ndarray = meta_field(as_f32, default_factory=lambda: np.array([-2.5, 2.5, -2.0, 2.0], np.float32))
+    info: dict = meta_field(as_dict, default_factory=dict)
     # (K, 36) real training poses; --seed picks the start pose
-    seed_poses: np.ndarray | None = field(default=None, metadata=_load(_f32_or_none))
+    seed_poses: np.ndarray | None = meta_field(optional(as_f32), default=None)
     # mean joint speed of the training dances, body units / s (the energy governor's reference)
-    ref_speed: float | None = field(default=None, metadata=_load(_float_or_none))
+    ref_speed: float | None = meta_field(optional(as_float), default=None)
 
-    def meta_dict(self) -> dict:
-        """Every :class:`BundleMeta` field of this object, JSON-ready (arrays as float32 lists)."""
-        out = {}
-        for f in fields(BundleMeta):
-            v = getattr(self, f.name)
-            if f.metadata.get("load") in (_f32, _f32_or_none) and v is not None:
-                v = np.asarray(v, np.float32)
-            out[f.name] = v
-        return out
-
-    @staticmethod
-    def meta_kwargs(meta: dict, path="<model>") -> dict:
-        """Keyword arguments (every :class:`BundleMeta` field) from a file's metadata dict."""
-        kw = {}
-        for f in fields(BundleMeta):
-            if f.name not in meta:
-                if f.default is MISSING and f.default_factory is MISSING:
-                    raise ModelError(f"{path}: model metadata lacks {f.name!r}; the file is corrupt or not a generator")
-                continue
-            try:
-                kw[f.name] = f.metadata["load"](meta[f.name])
-            except Exception as e:
-                raise ModelError(f"{path}: model metadata {f.name!r} is malformed ({type(e).__name__}: {e})") from None
+    @classmethod
+    def check_meta(cls, kw: dict, path) -> None:
         check_generator_meta(kw, path)
         _check_array(kw, "ref_lengths", path, shape=(17,), positive=True)
         _check_array(kw, "seed_pose", path, shape=(36,))
         _check_array(kw, "seed_poses", path, shape=(None, 36), optional=True)
         _check_array(kw, "neck_bounds", path, shape=(4,))
-        bs = kw["body_scale"]
-        if not (np.isfinite(bs) and bs > 0):
-            raise ModelError(f"{path}: model metadata 'body_scale' {bs} must be a positive number; the file is corrupt")
+        check_number(kw, "body_scale", path, positive=True)
         from ..dance import check_canvas
         from ..errors import DataError
 
@@ -101,7 +56,6 @@ class BundleMeta:
             kw["canvas"] = check_canvas(kw["canvas"], "canvas")
         except DataError as e:
             raise ModelError(f"{path}: model metadata {e}; the file is corrupt") from None
-        return kw
 
 
 def check_generator_meta(meta: dict, path="<model>") -> None:
@@ -153,6 +107,14 @@ def _check_array(meta: dict, key: str, path, shape, positive: bool = False, opti
                          f"numbers, got shape {a.shape}; the file is corrupt")
 
 
+def check_number(meta: dict, key: str, path, positive: bool = False) -> None:
+    """``meta[key]`` is a finite number (``positive``: > 0), or None (an optional field not given)."""
+    v = meta.get(key)
+    if v is not None and not (np.isfinite(v) and (v > 0 or not positive)):
+        raise ModelError(f"{path}: model metadata {key!r} {v} must be a finite{' positive' if positive else ''} "
+                         f"number; the file is corrupt")
+
+
 @register_kind(KIND)
 @dataclass
 class ModelBundle(BundleMeta):
@@ -184,7 +146,7 @@ class ModelBundle(BundleMeta):
             raise ModelError(f"{path}: a {kind} model, not a Seq2Seq ({KIND}) one; open it with ModelBundle.load")
         kw = BundleMeta.meta_kwargs(meta, path)
         try:
-            cfg = ModelConfig.from_dict(_dict(meta.get("model_config")))
+            cfg = ModelConfig.from_dict(as_dict(meta.get("model_config")))
         except Exception as e:
             raise ModelError(f"{path}: model settings are malformed ({type(e).__name__}: {e})") from None
         model = load_weights(lambda: Seq2SeqDance(cfg), sd, path)

@@ -1,6 +1,10 @@
 """The 3D sampling generator as one safe file: weights in safetensors, everything else (model
 config, feature settings and statistics, pose statistics, reference skeleton, genres, seed poses,
-training facts) as JSON in the safetensors header. Loading never runs code from the file."""
+training facts) as JSON in the safetensors header. Loading never runs code from the file.
+
+The metadata is exactly the fields of :class:`Bundle3DMeta` (a
+:class:`~dancegen.model.format.ModelMeta` dataclass, saved and loaded whole and type-checked);
+any 3D model kind on the :mod:`dancegen.body3d` skeleton can use it, or subclass it to add fields."""
 from __future__ import annotations
 
 import os
@@ -10,62 +14,64 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from .format import register_kind
+from .format import ModelMeta, as_dict, as_f32, as_float, as_str_list, meta_field, optional, register_kind
 from .seq2seq3d import Model3DConfig, Seq2Seq3D
 
 KIND = "seq2seq3d"
 DEFAULT_MODEL3D = Path(__file__).resolve().parent.parent / "models" / "default3d.safetensors"
 
 
-@register_kind(KIND)
 @dataclass
-class Model3DBundle:
-    model: Seq2Seq3D
-    meta: dict = field(default_factory=dict)
-    is_3d = True
+class Bundle3DMeta(ModelMeta):
+    """Everything a 3D generator's file stores besides the weights and the model's own settings
+    (``model_config``). Every field is stored; one added here (or in a subclass) is stored, loaded
+    and checked without another change. ``D`` is the pose-vector size (:mod:`dancegen.model.motion3d`)."""
 
-    # ------------------------------------------------------------------ views of the metadata
+    feature_config: dict = meta_field(as_dict)          # FeatureConfig.to_dict()
+    feature_stats: dict = meta_field(as_dict)           # FeatureStats.to_dict()
+    pose_mean: np.ndarray = meta_field(as_f32)          # (D,) mean training pose vector
+    pose_std: np.ndarray = meta_field(as_f32)           # (D,) its standard deviation, > 0
+    ref_lengths: np.ndarray = meta_field(as_f32)        # (NB3,) reference bone lengths, m
+    genres: list = meta_field(as_str_list)
+    seed_poses: np.ndarray = meta_field(as_f32)         # (K, D) real training poses; --seed picks the start
+    info: dict = meta_field(as_dict, default_factory=dict)               # name, steps, training config...
+    ref_speed: float | None = meta_field(optional(as_float), default=None)       # mean joint speed, m/s
+    # mean speed of the joints relative to the root, m/s: the energy governor's reference (govern3d)
+    ref_body_speed: float | None = meta_field(optional(as_float), default=None)
+    root_height: float | None = meta_field(optional(as_float), default=None)     # median root height, m
+    train_takes: list = meta_field(as_str_list, default_factory=list)
+    motion_only_takes: list = meta_field(as_str_list, default_factory=list)
+
     @property
     def fps(self) -> float:
-        return float(self.meta["feature_config"].get("fps", 25.0))
+        return float(self.feature_config.get("fps", 25.0))
 
-    @property
-    def genres(self) -> list:
-        return list(self.meta["genres"])
+    @classmethod
+    def check_meta(cls, kw: dict, path) -> None:
+        from ..body3d import NB3
+        from .bundle import _check_array, check_generator_meta, check_number
 
-    @property
-    def ref_lengths(self) -> np.ndarray:
-        return np.asarray(self.meta["ref_lengths"], np.float32)
+        check_generator_meta(kw, path)
+        _check_array(kw, "ref_lengths", path, shape=(NB3,), positive=True)
+        _check_array(kw, "pose_mean", path, shape=(None,))
+        D = len(kw["pose_mean"])
+        _check_array(kw, "pose_std", path, shape=(D,), positive=True)
+        _check_array(kw, "seed_poses", path, shape=(None, D))
+        for key, positive in (("ref_speed", True), ("ref_body_speed", True), ("root_height", False)):
+            check_number(kw, key, path, positive=positive)
 
-    @property
-    def pose_mean(self) -> np.ndarray:
-        return np.asarray(self.meta["pose_mean"], np.float32)
 
-    @property
-    def pose_std(self) -> np.ndarray:
-        return np.asarray(self.meta["pose_std"], np.float32)
-
-    @property
-    def seed_poses(self) -> np.ndarray:
-        return np.asarray(self.meta["seed_poses"], np.float32)
-
-    @property
-    def info(self) -> dict:
-        return dict(self.meta.get("info", {}))
-
-    @property
-    def feature_config(self) -> dict:
-        return self.meta["feature_config"]
-
-    @property
-    def feature_stats(self) -> dict:
-        return self.meta["feature_stats"]
+@register_kind(KIND)
+@dataclass
+class Model3DBundle(Bundle3DMeta):
+    model: Seq2Seq3D = field(kw_only=True)
+    is_3d = True
 
     # ------------------------------------------------------------------ files
     def save_pretrained(self, path: str | os.PathLike, half: bool = True) -> Path:
         from .format import save_model
 
-        meta = dict(self.meta, model_config=self.model.cfg.to_dict())
+        meta = {"model_config": self.model.cfg.to_dict(), **self.meta_dict()}
         return save_model(path, KIND, self.model.state_dict(), meta, half=half)
 
     @classmethod
@@ -81,8 +87,9 @@ class Model3DBundle:
     def from_parts(cls, sd: dict, meta: dict, path="model") -> "Model3DBundle":
         from .format import load_weights
 
+        kw = cls.meta_kwargs(meta, path)   # every metadata field, typed and checked
         try:
-            cfg = Model3DConfig.from_dict(meta["model_config"])
+            cfg = Model3DConfig.from_dict(as_dict(meta["model_config"]))
         except (KeyError, TypeError) as e:
             raise ModelError(f"{path}: model settings missing or malformed ({type(e).__name__}); "
                              "pass a file written by 'dancegen train'") from None
@@ -93,19 +100,9 @@ class Model3DBundle:
             if not isinstance(v, int) or not 0 < v <= hi:
                 raise ModelError(f"{path}: model setting {k}={v!r} is outside 1..{hi}; the file is corrupt "
                                  "or not a dancegen model")
+        if cfg.pose_dim != len(kw["pose_mean"]) or cfg.n_genres < len(kw["genres"]):
+            raise ModelError(f"{path}: model settings pose_dim={cfg.pose_dim}, n_genres={cfg.n_genres} do not fit the "
+                             f"metadata ({len(kw['pose_mean'])} pose values, {len(kw['genres'])} genres); the file "
+                             f"is corrupt")
         model = load_weights(lambda: Seq2Seq3D(cfg), sd, path, on_meta=False)
-        missing = [k for k in ("feature_config", "feature_stats", "pose_mean", "pose_std", "ref_lengths", "genres",
-                               "seed_poses") if k not in meta]
-        if missing:
-            raise ModelError(f"{path}: model metadata lacks {missing}; re-export it with 'dancegen train'")
-        from .bundle import _check_array, check_generator_meta
-
-        check_generator_meta(meta, path)
-        _check_array(meta, "ref_lengths", path, shape=(None,), positive=True)
-        _check_array(meta, "pose_mean", path, shape=(None,))
-        _check_array(meta, "pose_std", path, shape=(None,), positive=True)
-        D = len(meta["pose_mean"])
-        if len(meta["pose_std"]) != D:
-            raise ModelError(f"{path}: model metadata 'pose_std' has {len(meta['pose_std'])} values, 'pose_mean' {D}")
-        _check_array(meta, "seed_poses", path, shape=(None, D))
-        return cls(model=model.eval(), meta={k: v for k, v in meta.items() if k != "model_config"})
+        return cls(model=model.eval(), **kw)

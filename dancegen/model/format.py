@@ -10,7 +10,9 @@ shapes and offsets must match the file exactly (checked before any weight is rea
 size is checked first (:data:`MAX_BYTES_ENV`).
 
 Each model kind is a class registered with :func:`register_kind`; it implements
-``from_pretrained(path)`` (classmethod) and ``save_pretrained(path)``. :func:`load_any` opens a
+``from_pretrained(path)`` (classmethod) and ``save_pretrained(path)``. Its metadata (everything
+besides the weights and ``model_config``) is a dataclass built on :class:`ModelMeta`: every field
+declared with :func:`meta_field` is saved and loaded whole, its type checked on the way in. :func:`load_any` opens a
 file with the class of the kind it names. Built-in kinds live in :data:`BUILTIN_KIND_MODULES`
 (imported when a file is read, so every kind is known without importing it first).
 
@@ -24,9 +26,11 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import numbers
 import os
 import struct
 import zipfile
+from dataclasses import MISSING, field, fields
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -139,6 +143,114 @@ def to_jsonable(obj, where: str = "meta"):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     raise TypeError(f"{where}: {type(obj).__name__} is not JSON-serialisable; model metadata holds only "
                     f"numbers, strings, lists, dicts and numpy arrays")
+
+
+# ------------------------------------------------------------------------------------- metadata classes
+# Converters: the JSON value of a field -> its Python value; TypeError / ValueError when it has the
+# wrong type (the loader turns that into a ModelError naming the file and the field).
+def as_dict(v) -> dict:
+    """A JSON object."""
+    if not isinstance(v, dict):
+        raise TypeError(f"expected a JSON object, got {type(v).__name__}")
+    return dict(v)
+
+
+def as_float(v) -> float:
+    """A number (not a boolean, not a string)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"expected a number, got {type(v).__name__}")
+    return float(v)
+
+
+def as_f32(v) -> np.ndarray:
+    """A number or (nested, rectangular) list of numbers, as a float32 array."""
+    a = np.asarray(v)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"expected numbers, got {'booleans' if a.dtype.kind == 'b' else 'non-numbers'}")
+    return a.astype(np.float32)
+
+
+def as_str_list(v) -> list:
+    """A list of strings."""
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+        raise TypeError("expected a list of strings")
+    return list(v)
+
+
+def as_int_tuple(v) -> tuple:
+    """A list of whole numbers, as a tuple of ints."""
+    if not isinstance(v, (list, tuple)) or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) and float(x).is_integer() for x in v):
+        raise TypeError("expected a list of whole numbers")
+    return tuple(int(x) for x in v)
+
+
+def optional(conv: Callable) -> Callable:
+    """``conv``, letting None (JSON null) through."""
+    def conv_or_none(v):
+        return None if v is None else conv(v)
+
+    conv_or_none.__name__ = f"optional_{getattr(conv, '__name__', 'value')}"
+    return conv_or_none
+
+
+def meta_field(load: Callable, **kw):
+    """A metadata field of a :class:`ModelMeta` dataclass: ``load`` (one of the converters above, or
+    any function raising TypeError / ValueError on a bad value) turns the stored JSON value into the
+    field's value, and the field's value into what is stored. ``kw`` go to :func:`dataclasses.field`
+    (``default=`` / ``default_factory=`` make the field optional in a file)."""
+    return field(metadata={"load": load}, **kw)
+
+
+class ModelMeta:
+    """Base of the metadata dataclasses of the model kinds (:class:`~dancegen.model.bundle.BundleMeta`
+    for the 2D generators, :class:`~dancegen.model.bundle3d.Bundle3DMeta` for the 3D ones): what a
+    model file stores besides the weights and the model's own settings. Saving (:meth:`meta_dict`)
+    and loading (:meth:`meta_kwargs`) iterate the dataclass fields declared with :func:`meta_field`,
+    so a field added to a subclass is stored, loaded and type-checked without a list to keep; a
+    field without a default must be in the file. A subclass adds checks across fields (shapes,
+    ranges) in :meth:`check_meta`. Fields that are not metadata (a bundle's ``model``) are skipped."""
+
+    @classmethod
+    def meta_fields(cls) -> list:
+        """The metadata fields (:func:`dataclasses.fields` declared with :func:`meta_field`)."""
+        return [f for f in fields(cls) if "load" in f.metadata]
+
+    def meta_dict(self) -> dict:
+        """Every metadata field of this object, as stored (arrays as float32)."""
+        out = {}
+        for f in self.meta_fields():
+            try:
+                out[f.name] = f.metadata["load"](getattr(self, f.name))
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"model metadata {f.name!r}: {e}") from None
+        return out
+
+    @classmethod
+    def meta_kwargs(cls, meta: dict, path="<model>") -> dict:
+        """Keyword arguments (every metadata field the file has; the defaults stand in for missing
+        optional ones) from a file's metadata dict, checked: :class:`ModelError` naming the file and
+        the field for a missing required field or a value of the wrong type."""
+        if not isinstance(meta, dict):
+            raise ModelError(f"{path}: model metadata is not a JSON object; the file is corrupt")
+        kw = {}
+        for f in cls.meta_fields():
+            if f.name not in meta:
+                if f.default is MISSING and f.default_factory is MISSING:
+                    raise ModelError(f"{path}: model metadata lacks {f.name!r}; the file is corrupt or not a generator")
+                continue
+            try:
+                kw[f.name] = f.metadata["load"](meta[f.name])
+            except Exception as e:
+                raise ModelError(f"{path}: model metadata {f.name!r} is malformed ({type(e).__name__}: "
+                                 f"{str(e).splitlines()[0][:200] if str(e) else ''}); the file is corrupt") from None
+        cls.check_meta(kw, path)
+        return kw
+
+    @classmethod
+    def check_meta(cls, kw: dict, path) -> None:
+        """Checks across the fields of ``kw`` (:meth:`meta_kwargs`' result): ModelError naming the
+        file. The base checks nothing."""
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -417,4 +529,5 @@ def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path=
 
 __all__ = ["FORMAT", "VERSION", "KNOWN_VERSIONS", "KINDS", "SUFFIX", "MAX_BYTES_ENV", "register_kind",
            "known_kinds", "load_any", "to_jsonable", "save_model", "read_model", "read_kind", "read_legacy",
-           "convert_legacy", "load_weights", "CONVERT_HINT"]
+           "convert_legacy", "load_weights", "CONVERT_HINT", "ModelMeta", "meta_field", "as_dict", "as_float",
+           "as_f32", "as_str_list", "as_int_tuple", "optional"]

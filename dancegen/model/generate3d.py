@@ -272,7 +272,7 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     if genre_auto is not None:
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
-    ref_speed = bundle.meta.get("ref_body_speed")
+    ref_speed = bundle.ref_body_speed
     if opts.energy_floor > 0 and ref_speed:
         world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor)
         tm["energy_gain_max"] = float(gain.max())

@@ -274,12 +274,13 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
         print(f"[train3d] epoch {ep} step {state['step']} nll {rec['nll']:.4f} p_own {p_own:.2f} "
               f"{rec['epoch_s']:.0f}s elapsed {rec['elapsed_min']:.1f} min", file=sys.stderr, flush=True)
         save()
-    from ..model.bundle3d import Model3DBundle
+    from ..model.bundle3d import Bundle3DMeta, Model3DBundle
 
     info = {"name": Path(cfg.out).name, "epochs": state["epoch"], "steps": state["step"],
             "train_minutes": round(state["elapsed_s"] / 60, 1), "config": asdict(cfg),
             "final_nll": state["log"][-1]["nll"] if state["log"] else None}
-    bundle = Model3DBundle(model=model.eval(), meta={**meta, "info": info})
+    kw = Bundle3DMeta.meta_kwargs({**meta, "info": info}, out / "model.safetensors")   # every field, checked
+    bundle = Model3DBundle(model=model.eval(), **kw)
     path = bundle.save_pretrained(out / "model.safetensors")
     print(f"[train3d] model written to {path}", file=sys.stderr, flush=True)
     return path
