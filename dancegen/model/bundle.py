@@ -65,27 +65,12 @@ class BundleMeta:
 
     def meta_dict(self) -> dict:
         """Every :class:`BundleMeta` field of this object, JSON-ready (arrays as float32 lists)."""
-        out = {}
-        for f in fields(BundleMeta):
-            v = getattr(self, f.name)
-            if f.metadata.get("load") in (_f32, _f32_or_none) and v is not None:
-                v = np.asarray(v, np.float32)
-            out[f.name] = v
-        return out
+        return fields_to_meta(self, BundleMeta)
 
     @staticmethod
     def meta_kwargs(meta: dict, path="<model>") -> dict:
         """Keyword arguments (every :class:`BundleMeta` field) from a file's metadata dict."""
-        kw = {}
-        for f in fields(BundleMeta):
-            if f.name not in meta:
-                if f.default is MISSING and f.default_factory is MISSING:
-                    raise ModelError(f"{path}: model metadata lacks {f.name!r}; the file is corrupt or not a generator")
-                continue
-            try:
-                kw[f.name] = f.metadata["load"](meta[f.name])
-            except Exception as e:
-                raise ModelError(f"{path}: model metadata {f.name!r} is malformed ({type(e).__name__}: {e})") from None
+        kw = meta_to_fields(BundleMeta, meta, path)
         check_generator_meta(kw, path)
         _check_array(kw, "ref_lengths", path, shape=(17,), positive=True)
         _check_array(kw, "seed_pose", path, shape=(36,))
@@ -102,6 +87,40 @@ class BundleMeta:
         except DataError as e:
             raise ModelError(f"{path}: model metadata {e}; the file is corrupt") from None
         return kw
+
+
+def fields_to_meta(obj, cls) -> dict:
+    """Every :func:`dataclasses.fields` of the metadata class ``cls`` on ``obj``, JSON-ready (arrays
+    as float32). The fields' ``metadata["load"]`` (see :func:`_load`) say how each is read back."""
+    out = {}
+    for f in fields(cls):
+        v = getattr(obj, f.name)
+        if f.metadata.get("load") in (_f32, _f32_or_none) and v is not None:
+            v = np.asarray(v, np.float32)
+        out[f.name] = v
+    return out
+
+
+def meta_to_fields(cls, meta: dict, path="<model>", strict: bool = False) -> dict:
+    """Keyword arguments for the metadata class ``cls``: every field of it found in ``meta`` (a
+    file's metadata dict), read with the field's ``load``; :class:`ModelError` naming the file for a
+    missing required field or a malformed value. Other keys are ignored (a newer file's), or with
+    ``strict`` refused (a writer whose metadata has a key the class lacks)."""
+    kw = {}
+    names = {f.name for f in fields(cls)}
+    extra = sorted(set(meta) - names - {"model_config"})
+    if strict and extra:
+        raise ModelError(f"{path}: model metadata {extra} is not in {cls.__name__}; add the field there")
+    for f in fields(cls):
+        if f.name not in meta:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ModelError(f"{path}: model metadata lacks {f.name!r}; the file is corrupt or not a generator")
+            continue
+        try:
+            kw[f.name] = f.metadata["load"](meta[f.name])
+        except Exception as e:
+            raise ModelError(f"{path}: model metadata {f.name!r} is malformed ({type(e).__name__}: {e})") from None
+    return kw
 
 
 def check_generator_meta(meta: dict, path="<model>") -> None:
