@@ -55,7 +55,8 @@ MAX_HEADER_BYTES = 16 << 20
 KINDS: dict[str, type] = {}
 #: modules that register the built-in kinds; imported before a file's kind is looked up (a missing one
 #: is skipped: bundle3d, the 3D generator, registers "seq2seq3d" once it is merged)
-BUILTIN_KIND_MODULES = ("dancegen.model.bundle", "dancegen.model.baselines", "dancegen.model.bundle3d")
+BUILTIN_KIND_MODULES = ("dancegen.model.bundle", "dancegen.model.baselines", "dancegen.model.bundle3d",
+                        "dancegen.model.baselines.bundle3d")
 
 #: the ``format`` strings of legacy torch-pickle model files and the kind each one is
 LEGACY_FORMATS = {"dancegen-seq2seq/1": "seq2seq2d", "dancegen-gan-stgcn/1": "gan-stgcn",

@@ -10,6 +10,10 @@ back -> beat lock (bounded smooth retiming of the motion beats onto the music be
 accents) on the 3D joints, every bone put back at its reference length -> camera
 (:mod:`dancegen.camera`) -> keypoints. The same seed gives the same dance bit for bit (one torch
 generator and one numpy generator, both seeded; single-threaded decoding).
+
+The 3D comparison models (:mod:`dancegen.model.baselines.bundle3d`) take the same path: they make
+the song's pose vectors at once and the HGR loop (:class:`HGRLoop3D`) corrects each frame in order
+(no resampling, nothing fed back), then the same governor, beat lock and camera.
 """
 from __future__ import annotations
 
@@ -63,18 +67,127 @@ class Generate3DOptions:
     timings: dict = field(default_factory=dict)
 
 
+class HGRLoop3D:
+    """The 3D HGR loop over the poses of one dance, one frame at a time (:mod:`dancegen.feedback.online3d`):
+    each candidate pose vector (raw units, :mod:`dancegen.model.motion3d`) is integrated (heading and
+    floor position), the floor and foot-sliding rules act on it, and a joint jump asks for another
+    candidate or, at the last try, blends it toward the previous pose until the limit holds (last the
+    previous pose itself, standing still). ``start``: the pose before the first frame (None: the first
+    frame starts where it stands). Without ``feedback`` every candidate is kept as it is, integrated."""
+
+    def __init__(self, ref_lengths: np.ndarray, fps: float, feedback: bool = True, start: np.ndarray | None = None):
+        from ..feedback.online3d import Corrector3D
+        from . import motion3d
+
+        self.corr = Corrector3D(ref_lengths=ref_lengths, fps=fps) if feedback else None
+        self.tries = 1 + (self.corr.rules.max_resample if self.corr is not None else 0)
+        self.integ = motion3d.Integrator(ref_lengths)
+        self.prev_world = self.prev_raw = self.prev_contact = self.prev2_world = None
+        if start is not None:
+            w0, h0, xz0 = self.integ.peek(start)
+            self.integ.commit(h0, xz0)
+            self.prev_world, self.prev_raw, self.prev_contact = w0, start, start[motion3d.SL_CONTACT]
+        self.worlds, self.contacts = [], []
+        self._kept = None
+
+    def propose(self, xr: np.ndarray, last: bool = True) -> bool:
+        """Try the candidate ``xr (54,)``: True when it is kept (no jump, or ``last`` and blended),
+        False when the caller should draw another one (counted as a resample)."""
+        world, h, xz, xr = _checked(self.integ, self.corr, xr, self.prev_world, self.prev_contact)
+        corr = self.corr
+        if corr is not None and corr.jump(world, self.prev_world, self.prev2_world):
+            corr._count("jump")
+            if not last:
+                corr._count("resample")
+                return False
+            corr._count("blend")
+            world, h, xz, xr = self._blend(xr)
+        self._kept = (world, h, xz, xr)
+        return True
+
+    def _blend(self, xr: np.ndarray):
+        from . import motion3d
+
+        for a in (0.5, 0.25, 0.1, 0.0, None):
+            if a is None:
+                xb = self.prev_raw.copy()
+                xb[motion3d.SL_VEL] = 0.0
+                xb[motion3d.SL_DYAW] = 0.0
+            else:
+                xb = self.prev_raw + a * (xr - self.prev_raw)
+            world, h, xz, xb = _checked(self.integ, self.corr, xb, self.prev_world, self.prev_contact)
+            if not self.corr.jump(world, self.prev_world, self.prev2_world):
+                break
+        return world, h, xz, xb
+
+    def commit(self) -> np.ndarray:
+        """Keep the accepted candidate as the next frame; returns its pose vector (what an
+        autoregressive model feeds back)."""
+        from . import motion3d
+
+        world, h, xz, xr = self._kept
+        if self.corr is not None:
+            self.corr.frames += 1
+            for rule, broken in self.corr.structure_faults(world).items():
+                if broken:
+                    self.corr._count(rule)
+            self.corr.commit()
+        self.integ.commit(h, xz)
+        self.worlds.append(world)
+        self.contacts.append(xr[motion3d.SL_CONTACT] > 0.5)
+        self.prev2_world = self.prev_world
+        self.prev_world, self.prev_raw, self.prev_contact = world, xr, xr[motion3d.SL_CONTACT]
+        return xr
+
+    def result(self):
+        """``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``."""
+        counts = dict(self.corr.counts, frames=self.corr.frames) if self.corr is not None else {}
+        return np.asarray(self.worlds, np.float32), np.asarray(self.contacts, np.float32), counts
+
+
+def _frames(T: int, opts):
+    if opts.progress and T > 500:
+        from tqdm import tqdm
+
+        return tqdm(range(T), desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
+    return range(T)
+
+
 def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOptions):
-    """Free-running sampled decoding -> ``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``."""
+    """Decoding with the 3D HGR loop -> ``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``.
+
+    The sampling generator (seq2seq3d) runs free, each sampled pose checked before it is fed back;
+    a model that makes the whole sequence at once (``bundle.autoregressive`` False: the comparison
+    models, :mod:`dancegen.model.baselines.bundle3d`) gives its poses (``bundle.motion``) and the
+    loop corrects each one in order (corrected output: nothing is fed back). Single-threaded."""
     import torch
 
-    from ..feedback.online3d import Corrector3D
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            if getattr(bundle, "autoregressive", True):
+                return _sample3d(bundle, feats_std, genre_idx, opts)
+            raw = bundle.motion(feats_std, genre_idx, opts)
+            loop = HGRLoop3D(bundle.ref_lengths, bundle.fps, opts.feedback)
+            for t in _frames(len(raw), opts):
+                loop.propose(raw[t])
+                loop.commit()
+            return loop.result()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _sample3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOptions):
+    """Free-running sampled decoding of the seq2seq3d model (see :func:`decode3d`)."""
+    import torch
+
     from . import motion3d
     from .generate import encode_chunked
     from .seq2seq3d import mdn_sample
 
     model = bundle.model
     mean, std = bundle.pose_mean.astype(np.float64), bundle.pose_std.astype(np.float64)
-    ref = bundle.ref_lengths
     T = len(feats_std)
     gen = torch.Generator().manual_seed(int(opts.seed))
     rng = np.random.default_rng(int(opts.seed))
@@ -82,107 +195,57 @@ def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpti
     seed_raw = pool[int(rng.integers(len(pool)))].astype(np.float64)
     seed_raw[motion3d.SL_VEL] = 0.0
     seed_raw[motion3d.SL_DYAW] = 0.0
-    corr = Corrector3D(ref_lengths=ref, fps=bundle.fps) if opts.feedback else None
-    integ = motion3d.Integrator(ref)
-    w0, h0, xz0 = integ.peek(seed_raw)
-    integ.commit(h0, xz0)
-    out = np.empty((T, ref.shape[0] + 1, 3), np.float32)
-    contacts = np.empty((T, 2), np.float32)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode():
-            f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
-            enc = encode_chunked(model, f, opts.chunk, opts.margin)
-            mem = model.memory(enc)
-            prev_n = torch.from_numpy(((seed_raw - mean) / std).astype(np.float32))[None]
-            # decoder restarts: every restart_s the recurrent state starts afresh from the current
-            # pose and the coming window's music summary, as every training window did; the
-            # model never runs far past the horizon it was trained on (long songs do not freeze)
-            W = int(round(opts.restart_s * bundle.fps)) if opts.restart_s > 0 else T
+    loop = HGRLoop3D(bundle.ref_lengths, bundle.fps, opts.feedback, start=seed_raw)
+    f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
+    enc = encode_chunked(model, f, opts.chunk, opts.margin)
+    mem = model.memory(enc)
+    prev_n = torch.from_numpy(((seed_raw - mean) / std).astype(np.float32))[None]
+    # decoder restarts: every restart_s the recurrent state starts afresh from the current pose and
+    # the coming window's music summary, as every training window did: the model never runs far
+    # past the horizon it was trained on (long songs do not freeze)
+    W = int(round(opts.restart_s * bundle.fps)) if opts.restart_s > 0 else T
 
-            def fresh_state(t0, prev):
-                return model.start({"summary": enc[:, t0:t0 + W].mean(dim=1)}, prev)
+    def fresh_state(t0, prev):
+        return model.start({"summary": enc[:, t0:t0 + W].mean(dim=1)}, prev)
 
-            state = fresh_state(0, prev_n)
-            ge = model.genre(torch.tensor([genre_idx]))
-            prev_world, prev_raw, prev_contact = w0, seed_raw, seed_raw[motion3d.SL_CONTACT]
-            prev2_world = None
-            it = range(T)
-            if opts.progress and T > 500:
-                from tqdm import tqdm
-
-                it = tqdm(it, desc="generating", unit="frame", file=sys.stderr, mininterval=0.5)
-            rho = float(opts.noise_corr)
-            eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
-            rho_c = float(opts.component_corr)
-            zc_prev = torch.randn((1,), generator=gen)
-            # unsticking: the body's speed (joints relative to the root), averaged over ~2 s; while it
-            # is under opts.unstick x the training dances' mean, the sampling spread grows (up to
-            # opts.unstick_max x) so that the sampler leaves a standing pose it would otherwise keep
-            ref_body = float(bundle.meta.get("ref_body_speed") or 0.0)
-            body_speed, spread, a_ema = ref_body, 1.0, 1.0 / (2.0 * bundle.fps)
-            for t in it:
-                if opts.unstick > 0 and ref_body > 0:
-                    spread = float(np.clip(opts.unstick * ref_body / max(body_speed, 1e-6), 1.0, opts.unstick_max))
-                if t and t % W == 0:
-                    state = fresh_state(t, prev_n)
-                (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
-                tries = 1 + (corr.rules.max_resample if corr is not None else 0)
-                for k in range(tries):
-                    # time-correlated noise (an AR(1) process with unit variance): the same spread
-                    # per frame, without frame-to-frame jitter; a resample draws afresh
-                    fresh = torch.randn((1, mean.shape[0]), generator=gen)
-                    eps = rho * eps_prev + (1 - rho * rho) ** 0.5 * fresh if k == 0 else fresh
-                    # the mixture component, picked with time-correlated noise too (None: afresh each frame)
-                    zc = torch.randn((1,), generator=gen)
-                    if rho_c >= 0 and k == 0:
-                        zc = rho_c * zc_prev + (1 - rho_c * rho_c) ** 0.5 * zc
-                    u = 0.5 * (1 + torch.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
-                    xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise * spread, eps, u=u)[0].numpy().astype(np.float64) * std + mean
-                    world, h, xz, xr = _checked(integ, corr, xr, prev_world, prev_contact)
-                    if corr is None or not corr.jump(world, prev_world, prev2_world):
-                        break
-                    corr._count("jump")
-                    if k < tries - 1:
-                        corr._count("resample")
-                else:
-                    # every draw jumps: blend toward the previous pose until the limit holds; at the
-                    # end the previous pose itself, standing still
-                    corr._count("blend")
-                    for a in (0.5, 0.25, 0.1, 0.0, None):
-                        if a is None:
-                            xb = prev_raw.copy()
-                            xb[motion3d.SL_VEL] = 0.0
-                            xb[motion3d.SL_DYAW] = 0.0
-                        else:
-                            xb = prev_raw + a * (xr - prev_raw)
-                        world, h, xz, xb = _checked(integ, corr, xb, prev_world, prev_contact)
-                        if not corr.jump(world, prev_world, prev2_world):
-                            break
-                    xr = xb
-                if corr is not None:
-                    corr.frames += 1
-                    for rule, broken in corr.structure_faults(world).items():
-                        if broken:
-                            corr._count(rule)
-                    corr.commit()
-                eps_prev = eps
-                if t:
-                    rel_now, rel_prev = world - world[:1], prev_world - prev_world[:1]
-                    sp = float(np.linalg.norm(rel_now - rel_prev, axis=-1).mean()) * bundle.fps
-                    body_speed += a_ema * (sp - body_speed)
-                zc_prev = zc
-                integ.commit(h, xz)
-                out[t] = world
-                contacts[t] = xr[motion3d.SL_CONTACT] > 0.5
-                prev2_world = prev_world
-                prev_world, prev_raw, prev_contact = world, xr, xr[motion3d.SL_CONTACT]
-                prev_n = torch.from_numpy(((xr - mean) / std).astype(np.float32))[None]
-    finally:
-        torch.set_num_threads(threads)
-    counts = dict(corr.counts, frames=corr.frames) if corr is not None else {}
-    return out, contacts, counts
+    state = fresh_state(0, prev_n)
+    ge = model.genre(torch.tensor([genre_idx]))
+    rho, rho_c = float(opts.noise_corr), float(opts.component_corr)
+    eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
+    zc_prev = torch.randn((1,), generator=gen)
+    # unsticking: the body's speed (joints relative to the root), averaged over ~2 s; while it is
+    # under opts.unstick x the training dances' mean, the sampling spread grows (up to
+    # opts.unstick_max x) so that the sampler leaves a standing pose it would otherwise keep
+    ref_body = float(bundle.ref_body_speed or 0.0)
+    body_speed, spread, a_ema = ref_body, 1.0, 1.0 / (2.0 * bundle.fps)
+    for t in _frames(T, opts):
+        if opts.unstick > 0 and ref_body > 0:
+            spread = float(np.clip(opts.unstick * ref_body / max(body_speed, 1e-6), 1.0, opts.unstick_max))
+        if t and t % W == 0:
+            state = fresh_state(t, prev_n)
+        (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
+        for k in range(loop.tries):
+            # time-correlated noise (an AR(1) process with unit variance): the same spread
+            # per frame, without frame-to-frame jitter; a resample draws afresh
+            fresh = torch.randn((1, mean.shape[0]), generator=gen)
+            eps = rho * eps_prev + (1 - rho * rho) ** 0.5 * fresh if k == 0 else fresh
+            # the mixture component, picked with time-correlated noise too (rho_c < 0: afresh each frame)
+            zc = torch.randn((1,), generator=gen)
+            if rho_c >= 0 and k == 0:
+                zc = rho_c * zc_prev + (1 - rho_c * rho_c) ** 0.5 * zc
+            u = 0.5 * (1 + torch.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
+            xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise * spread, eps, u=u)[0].numpy().astype(np.float64) * std + mean
+            if loop.propose(xr, last=k == loop.tries - 1):
+                break
+        prev_world = loop.prev_world
+        xr = loop.commit()
+        if t:
+            world = loop.prev_world
+            sp = float(np.linalg.norm((world - world[:1]) - (prev_world - prev_world[:1]), axis=-1).mean()) * bundle.fps
+            body_speed += a_ema * (sp - body_speed)
+        eps_prev, zc_prev = eps, zc
+        prev_n = torch.from_numpy(((xr - mean) / std).astype(np.float32))[None]
+    return loop.result()
 
 
 def _checked(integ, corr, xr, prev_world, prev_contact):

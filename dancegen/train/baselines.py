@@ -27,11 +27,11 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from torch.nn import functional as Fn
 
 from ..model import posecode
 from ..model.baselines import build_model, check_kind
 from .config import TrainConfig
+from .losses import hinge_d_loss, hinge_g_loss
 
 
 @dataclass
@@ -79,18 +79,6 @@ def recon_losses(pred: torch.Tensor, target: torch.Tensor, ref: torch.Tensor, w_
     from .system import motion_losses
 
     return motion_losses(pred, target, ref, w_pos, w_vel, w_acc, w_energy, w_extent)[0]
-
-
-def hinge_d_loss(d_real: torch.Tensor, d_fakes: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
-    """Discriminator hinge loss ``mean(relu(1 - D(real))) + sum_i w_i mean(relu(1 + D(fake_i)))``;
-    ``weights`` are normalised to sum to 1."""
-    tot = float(sum(weights))
-    return Fn.relu(1 - d_real).mean() + sum(w / tot * Fn.relu(1 + f).mean() for w, f in zip(weights, d_fakes))
-
-
-def hinge_g_loss(d_fake: torch.Tensor) -> torch.Tensor:
-    """Generator hinge loss ``-mean(D(fake))``."""
-    return -d_fake.mean()
 
 
 def _tc(train_config: dict) -> TrainConfig:

@@ -6,6 +6,11 @@ import sys
 from pathlib import Path
 
 
+#: the 3D comparison models' kinds (dancegen.model.baselines.models3d.KINDS3D, named here so that
+#: ``dancegen --help`` does not import torch)
+KINDS3D_BASELINES = ("gan-stgcn3d", "vqvae-transformer3d")
+
+
 def register(sub):
     from .. import cliargs as A
 
@@ -23,9 +28,11 @@ def register(sub):
     t.add_argument("--features", dest="feature_kind", choices=["multi", "mfcc"], default=None)
     t.add_argument("--attention", choices=["additive", "general", "dot", "none"], default=None)
     t.add_argument("--no-hgr", action="store_true", help="train without the HGR structural losses (ablation)")
-    t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer"],
+    t.add_argument("--model-kind", default=None, choices=["seq2seq3d", "seq2seq", "gan-stgcn", "vqvae-transformer",
+                                                          *KINDS3D_BASELINES],
                    help="seq2seq3d (the 3D sampling generator; the kind named in --config, else seq2seq), seq2seq "
-                        "(the 2D model) or a comparison model")
+                        "(the 2D model) or a comparison model: gan-stgcn, vqvae-transformer (2D), gan-stgcn3d, "
+                        "vqvae-transformer3d (3D, configs/gan3d.json and configs/vq3d.json)")
     t.add_argument("--devices", type=A.devices, default=None,
                    help=f"Lightning devices: auto or a number (on the CPU at most this machine's {A.cpu_count()} "
                         f"cores)")
@@ -63,20 +70,31 @@ def _require_data_and_out(cfg) -> None:
     check_output(cfg.out, folder=True, option="--out")  # before the data loads: a link, a file, not writable
 
 
-def cmd_train3d(args) -> int:
+def cmd_train3d(args, kind: str = "seq2seq3d") -> int:
+    """The 3D trainers: the sampling generator (train/train3d.py) or a 3D comparison model
+    (train/baselines3d.py), by ``kind``."""
     from ..errors import ConfigError
-    from ..train.train3d import Train3DConfig, train
 
-    cfg = Train3DConfig.from_json(args.config) if args.config else Train3DConfig()
+    if kind in KINDS3D_BASELINES:
+        from ..train.baselines3d import Baseline3DConfig as Config, train
+    else:
+        from ..train.train3d import Train3DConfig as Config, train
+    cfg = Config.from_json(args.config) if args.config else Config()
+    cfg.model_kind = kind
     over = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,
-                batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind,
-                attention=args.attention)
+                batch_size=args.batch_size, lr=args.lr, seed=args.seed, feature_kind=args.feature_kind)
+    if kind in KINDS3D_BASELINES:
+        if args.attention or args.no_hgr:
+            raise ConfigError(f"--attention/--no-hgr: the {kind} comparison model has no attention and no HGR "
+                              f"losses; drop these options")
+    else:
+        over["attention"] = args.attention
+        if args.no_hgr:
+            cfg.hgr_losses = False
     for k, v in over.items():
         if v is not None:
             setattr(cfg, k, v)
-    if args.no_hgr:
-        cfg.hgr_losses = False
-    if cfg.attention not in ("additive", "general", "none"):
+    if getattr(cfg, "attention", "none") not in ("additive", "general", "none"):
         raise ConfigError(f"--attention {cfg.attention}: the 3D model takes additive, general or none")
     if args.devices not in (None, "1", "auto") or args.strategy not in (None, "auto"):
         raise ConfigError("--devices/--strategy: the 3D trainer runs in one process; drop these options")
@@ -92,8 +110,8 @@ def cmd_train(args) -> int:
     from ..train.run import check_config, train
 
     kind = args.model_kind or (_config_kind(args.config) if args.config else None) or "seq2seq"
-    if kind == "seq2seq3d":
-        return cmd_train3d(args)
+    if kind in ("seq2seq3d", *KINDS3D_BASELINES):
+        return cmd_train3d(args, kind)
     args.model_kind = kind
 
     overrides = dict(data=args.data, out=args.out, max_epochs=args.epochs, max_minutes=args.max_minutes,

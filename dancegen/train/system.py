@@ -14,6 +14,7 @@ from ..model import posecode
 from ..model.seq2seq import ModelConfig, Seq2SeqDance
 from ..skeleton import body_scale
 from .config import TrainConfig
+from .losses import motion_terms
 
 
 def motion_losses(pred: torch.Tensor, target: torch.Tensor, ref: torch.Tensor, w_pos: float = 1.0,
@@ -26,21 +27,7 @@ def motion_losses(pred: torch.Tensor, target: torch.Tensor, ref: torch.Tensor, w
     and ``loss`` (their weighted sum); ``joints`` = the decoded ``pred`` ``(B, T, 18, 2)``."""
     jp = posecode.decode_torch(pred, ref)       # (B,T,18,2) body units
     jt = posecode.decode_torch(target, ref)
-    out = {"pos": (jp - jt).abs().mean()}
-    vp, vt = jp[:, 1:] - jp[:, :-1], jt[:, 1:] - jt[:, :-1]
-    out["vel"] = (vp - vt).abs().mean() * 5.0
-    ap, at = vp[:, 1:] - vp[:, :-1], vt[:, 1:] - vt[:, :-1]
-    out["acc"] = (ap - at).abs().mean() * 10.0
-    # motion energy: per sample and joint, the log-ratio of mean speeds. It asks the model to move
-    # as much as the dancer did without asking it to be in phase, which is what keeps a
-    # free-running decoder from settling into the damped mean motion that per-frame losses favour.
-    sp = vp.norm(dim=-1).mean(dim=1)
-    st = vt.norm(dim=-1).mean(dim=1)
-    ap_m = ap.norm(dim=-1).mean(dim=1)
-    at_m = at.norm(dim=-1).mean(dim=1)
-    # the same for acceleration: accents (stops and starts) as strong as the dancer's
-    out["energy"] = (torch.log(sp + 5e-3) - torch.log(st + 5e-3)).abs().mean() + \
-        (torch.log(ap_m + 2e-3) - torch.log(at_m + 2e-3)).abs().mean()
+    out = motion_terms(jp, jt)
     # pose extent: per sample and bone, the log-ratio of the mean visible length (|v_b| <= 1, less
     # when foreshortened). Under uncertainty (which way the dancer faces, where a turn goes) the
     # per-frame losses favour the average of the possible poses, a collapsed side-on figure with

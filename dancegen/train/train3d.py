@@ -30,15 +30,16 @@ from ..skeleton import joint_speed
 
 
 @dataclass
-class Train3DConfig:
+class Run3DConfig:
+    """The settings every 3D trainer shares (data, windows, budget, checkpoints); each trainer's
+    config adds its own (:class:`Train3DConfig`, :class:`dancegen.train.baselines3d.Baseline3DConfig`)."""
+
     model_kind: str = "seq2seq3d"
     data: str = ""                   # Dance with Melody folder (required)
     motion_only: str | None = None   # optional extra folder of motion-only takes
     out: str = ""                    # run folder (required)
     split: str = "train"
     feature_kind: str = "multi"
-    attention: str = "additive"
-    hgr_losses: bool = True
     window: int = 100
     stride: int = 10
     batch_size: int = 32
@@ -46,12 +47,6 @@ class Train3DConfig:
     lr_final: float = 1e-4
     max_epochs: int = 400
     max_minutes: float = 60.0
-    n_mix: int = 8
-    dec_hidden: int = 256
-    enc_hidden: int = 128
-    input_noise: float = 0.1
-    sampling_max: float = 0.3
-    sampling_ramp_epochs: int = 15
     mirror: bool = True
     seed: int = 0
     ckpt_every: int = 100
@@ -62,7 +57,7 @@ class Train3DConfig:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, path) -> "Train3DConfig":
+    def from_json(cls, path) -> "Run3DConfig":
         try:
             d = json.loads(Path(path).read_text())
         except OSError as e:
@@ -70,7 +65,7 @@ class Train3DConfig:
         except ValueError as e:
             raise ConfigError(f"{path}: cannot parse config ({e})") from None
         if not isinstance(d, dict):
-            raise ConfigError(f"{path}: the config must be a JSON object of Train3DConfig fields")
+            raise ConfigError(f"{path}: the config must be a JSON object of {cls.__name__} fields")
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"{path}: unknown keys {sorted(unknown)}")
@@ -96,8 +91,27 @@ class Train3DConfig:
             raise ConfigError("window must be >= 8 frames and batch_size >= 1")
 
 
-def build_dataset(cfg: Train3DConfig, progress=True):
-    """Takes -> dict with train arrays, statistics and the bundle metadata."""
+@dataclass
+class Train3DConfig(Run3DConfig):
+    """The sampling generator's training settings."""
+
+    attention: str = "additive"
+    hgr_losses: bool = True
+    n_mix: int = 8
+    dec_hidden: int = 256
+    enc_hidden: int = 128
+    input_noise: float = 0.1
+    sampling_max: float = 0.3
+    sampling_ramp_epochs: int = 15
+
+
+def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = False):
+    """Takes -> ``(clips, meta)``: the music-paired training clips (each take on the reference
+    skeleton and, with ``cfg.mirror``, its mirror image: ``x`` pose vectors, ``xn`` standardised,
+    ``fn`` standardised music features, ``genre`` index, ``name``, ``paired`` True) and the model
+    metadata. ``with_motion_only``: the motion-only takes follow as clips without music (``x``,
+    ``xn``, ``name``, ``paired`` False; mirrored too), e.g. for a motion codebook; the statistics
+    are the paired clips' either way."""
     from .. import body3d as b3
     from ..audio.features import FeatureConfig, FeatureStats
     from ..data.motion3d_data import attach_features, load_takes
@@ -122,7 +136,7 @@ def build_dataset(cfg: Train3DConfig, progress=True):
         versions = [j, b3.mirror3d(j)] if cfg.mirror else [j]
         for v in versions:
             clips.append({"x": motion3d.encode(v, 25.0), "feats": t["feats"], "genre": genres.index(t["genre"]),
-                          "name": t["name"]})
+                          "name": t["name"], "paired": True})
     allx = np.concatenate([c["x"] for c in clips])
     mean, std = allx.mean(0), allx.std(0)
     std = np.maximum(std, 1e-3)
@@ -144,6 +158,11 @@ def build_dataset(cfg: Train3DConfig, progress=True):
     for c in clips:
         c["xn"] = ((c["x"] - mean) / std).astype(np.float32)
         c["fn"] = fstats.apply(c["feats"]).astype(np.float32)
+    for t in extra if with_motion_only else ():
+        j = b3.retarget(t["joints"], ref)
+        for v in ([j, b3.mirror3d(j)] if cfg.mirror else [j]):
+            x = motion3d.encode(v, 25.0)
+            clips.append({"x": x, "xn": ((x - mean) / std).astype(np.float32), "name": t["name"], "paired": False})
     return clips, meta
 
 
@@ -163,6 +182,34 @@ def _batch(clips, items, W):
     f = np.stack([clips[ci]["fn"][s + 1:s + W + 1] for ci, s in items])
     g = np.array([clips[ci]["genre"] for ci, _ in items])
     return torch.from_numpy(x), torch.from_numpy(f), torch.from_numpy(g)
+
+
+def lr_decay(cfg: Run3DConfig, frac: float) -> float:
+    """The learning-rate factor after ``frac`` of the run: exponential from 1 to ``lr_final / lr``."""
+    return (cfg.lr_final / cfg.lr) ** min(1.0, frac)
+
+
+def load_checkpoint(path: Path, parts: dict, state: dict) -> dict:
+    """Resume from ``path`` (``last.pt``) when it exists: every part (a module or an optimiser, by
+    name) gets its saved state dict and the saved training state is returned; else ``state``. Read
+    with ``weights_only=True``: a checkpoint is tensors, numbers and strings."""
+    import torch
+
+    if not path.exists():
+        return state
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    for name, part in parts.items():
+        part.load_state_dict(saved[name])
+    return json.loads(saved["state"])
+
+
+def save_checkpoint(path: Path, parts: dict, state: dict) -> None:
+    """Write every part's state dict and ``state`` (as a JSON string) to ``path`` atomically."""
+    import torch
+
+    ckpt = {name: part.state_dict() for name, part in parts.items()}
+    ckpt["state"] = json.dumps(state)
+    atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
 def train(cfg: Train3DConfig, progress=True) -> Path:
@@ -189,13 +236,10 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     wins = _windows(clips, cfg.window, cfg.stride)
     steps_per_epoch = len(wins) // cfg.batch_size
-    state = {"epoch": 0, "step": 0, "elapsed_s": 0.0, "log": []}
     ck = out / "last.pt"
-    if ck.exists():
-        saved = torch.load(ck, map_location="cpu", weights_only=True)
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["opt"])
-        state = json.loads(saved["state"])
+    parts = {"model": model, "opt": opt}
+    state = load_checkpoint(ck, parts, {"epoch": 0, "step": 0, "elapsed_s": 0.0, "log": []})
+    if state["step"]:
         print(f"[train3d] resumed at epoch {state['epoch']} step {state['step']}", file=sys.stderr, flush=True)
     dims_dirs = motion3d.SL_DIRS
     std_t = torch.tensor(meta["pose_std"], dtype=torch.float32)
@@ -206,8 +250,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
 
     def save():
         state["elapsed_s"] = base_elapsed + (time.time() - seg_start)
-        ckpt = {"model": model.state_dict(), "opt": opt.state_dict(), "state": json.dumps(state)}
-        atomic_write(ck, lambda tmp: torch.save(ckpt, tmp))
+        save_checkpoint(ck, parts, state)
 
     done = False
     while state["epoch"] < cfg.max_epochs and not done:
@@ -231,7 +274,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             # by step when max_steps is set (then a resumed run is bit-identical to one that ran through)
             frac = (state["step"] / cfg.max_steps if cfg.max_steps
                     else (base_elapsed + time.time() - seg_start) / budget)
-            lr = cfg.lr * (cfg.lr_final / cfg.lr) ** min(1.0, frac)
+            lr = cfg.lr * lr_decay(cfg, frac)
             for pg in opt.param_groups:
                 pg["lr"] = lr
             if p_own > 0:

@@ -4,6 +4,9 @@ our Seq2Seq model:
 * ``gan-stgcn`` (:mod:`.stgcn_gan`): ST-GCN generator + ST-GCN discriminator on (poses, music);
 * ``vqvae-transformer`` (:mod:`.vqvae_transformer`): motion VQ-VAE + music-to-code transformer.
 
+Both also exist on the 3D pose vector of the sampling generator, as model kinds ``gan-stgcn3d`` and
+``vqvae-transformer3d`` (:mod:`.models3d`, files and generation in :mod:`.bundle3d`).
+
 Model files: :class:`BaselineBundle` has exactly the metadata of
 :class:`dancegen.model.bundle.ModelBundle` (:class:`~dancegen.model.bundle.BundleMeta`) and is stored
 in the same format (:mod:`dancegen.model.format`), as model kind ``gan-stgcn`` or
@@ -78,16 +81,9 @@ class BaselineBundle(ModelBundle):
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike) -> "BaselineBundle":
-        kind, sd, meta = read_model(path)
-        if kind not in KINDS:
-            raise ModelError(f"{path}: not a dancegen baseline model (kind {kind}); use a model.safetensors "
-                             f"written by 'dancegen train --model-kind {'|'.join(KINDS)}'")
         from ..format import load_weights
 
-        kw = BundleMeta.meta_kwargs(meta, path)
-        mc = meta.get("model_config")
-        if not isinstance(mc, dict):
-            raise ModelError(f"{path}: model settings are missing or malformed")
+        kind, sd, kw, mc = read_baseline(path, KINDS, "dancegen baseline model", BundleMeta.meta_kwargs)
 
         def factory():
             return build_model(kind, mc, kw["ref_lengths"])
@@ -98,6 +94,21 @@ class BaselineBundle(ModelBundle):
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "BaselineBundle":
         return load_baseline(path)
+
+
+def read_baseline(path, kinds, what: str, meta_kwargs) -> tuple[str, dict, dict, dict]:
+    """``(kind, state_dict, metadata keyword arguments, model settings)`` of a comparison model file
+    whose kind is one of ``kinds``; :class:`ModelError` naming the file (and ``what`` it is not) for
+    another kind or malformed settings. ``meta_kwargs(meta, path)`` reads the metadata."""
+    kind, sd, meta = read_model(path)
+    if kind not in kinds:
+        raise ModelError(f"{path}: not a {what} (kind {kind}); use a model.safetensors written by "
+                         f"'dancegen train --model-kind {'|'.join(kinds)}'")
+    kw = meta_kwargs(meta, path)
+    mc = meta.get("model_config")
+    if not isinstance(mc, dict):
+        raise ModelError(f"{path}: model settings are missing or malformed")
+    return kind, sd, kw, mc
 
 
 def load_baseline(path: str | os.PathLike) -> BaselineBundle:
@@ -154,4 +165,4 @@ def run_baseline(bundle: BaselineBundle, feats_std: np.ndarray, genre_idx: int, 
 
 
 __all__ = ["KINDS", "FORMATS", "BaselineBundle", "build_model", "load_baseline",
-           "is_baseline_file", "generate_params", "run_baseline", "check_kind", "kind_of"]
+           "is_baseline_file", "generate_params", "run_baseline", "check_kind", "kind_of", "read_baseline"]

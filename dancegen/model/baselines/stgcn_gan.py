@@ -31,7 +31,11 @@ symmetrically with the degrees of ``A + I``: ``A_k <- D^-1/2 A_k D^-1/2``. ``sum
 usual normalised adjacency ``D^-1/2 (A + I) D^-1/2``. A learned edge-importance mask (initialised
 to ones, ST-GCN's) scales each part.
 
-Long songs: :meth:`GanSTGCN.generate` runs the generator window by window; each window after the
+The players are written for any skeleton graph and pose code (:class:`GraphGan`: the graph, the
+number of channels per joint, how poses map onto the joints); :class:`GanSTGCN` is the 2D model,
+:class:`dancegen.model.baselines.models3d.GanSTGCN3D` the same networks on the 3D pose vector.
+
+Long songs: :meth:`GraphGan.generate` runs the generator window by window; each window after the
 first gets the last ``overlap`` frames of the previous one as context (the generator is trained
 with such context half of the time) and the overlap is cross-faded linearly, so any ``T`` works.
 """
@@ -85,18 +89,19 @@ class GanConfig:
 
 
 # ------------------------------------------------------------------------------------------ graph
-def skeleton_adjacency(self_loops: bool = True, normalize: bool = True) -> np.ndarray:
-    """Adjacency of the OpenPose-18 skeleton graph, ``(18, 18)`` float32.
+def skeleton_adjacency(self_loops: bool = True, normalize: bool = True, bones=BONES, n_joints: int = J) -> np.ndarray:
+    """Adjacency of a skeleton graph, ``(n_joints, n_joints)`` float32; by default OpenPose-18's.
 
-    Edges are the 17 :data:`dancegen.skeleton.BONES` (undirected). With ``self_loops`` the identity
-    is added; with ``normalize`` the result is ``D^-1/2 A D^-1/2`` (``D`` its degree matrix), which
-    is symmetric with spectral radius 1.
+    Edges are the ``bones`` (``(parent, child)`` pairs, undirected; default the 17
+    :data:`dancegen.skeleton.BONES`). With ``self_loops`` the identity is added; with ``normalize``
+    the result is ``D^-1/2 A D^-1/2`` (``D`` its degree matrix), which is symmetric with spectral
+    radius 1.
     """
-    A = np.zeros((J, J), np.float32)
-    for p, c in BONES:
+    A = np.zeros((n_joints, n_joints), np.float32)
+    for p, c in bones:
         A[p, c] = A[c, p] = 1.0
     if self_loops:
-        A += np.eye(J, dtype=np.float32)
+        A += np.eye(n_joints, dtype=np.float32)
     if normalize:
         d = A.sum(1)
         inv = np.where(d > 0, 1.0 / np.sqrt(np.maximum(d, 1e-12)), 0.0).astype(np.float32)
@@ -104,19 +109,17 @@ def skeleton_adjacency(self_loops: bool = True, normalize: bool = True) -> np.nd
     return A.astype(np.float32)
 
 
-def partitioned_adjacency() -> np.ndarray:
-    """ST-GCN spatial-configuration partition, ``(3, 18, 18)`` float32: ``[0]`` self loops,
-    ``[1]`` edges to the parent (toward the neck), ``[2]`` edges to the children; each normalised
-    with the degrees of ``A + I`` so that the three parts sum to :func:`skeleton_adjacency`.
-    Entry ``[k, v, w]`` is the weight with which joint ``v`` feeds joint ``w``."""
-    full = np.zeros((J, J), np.float32)
-    for p, c in BONES:
-        full[p, c] = full[c, p] = 1.0
-    full += np.eye(J, dtype=np.float32)
+def partitioned_adjacency(bones=BONES, n_joints: int = J) -> np.ndarray:
+    """ST-GCN spatial-configuration partition, ``(3, V, V)`` float32 (default OpenPose-18, V = 18):
+    ``[0]`` self loops, ``[1]`` edges to the parent (toward the root: the neck in 2D, the mid-hip
+    in 3D), ``[2]`` edges to the children; each normalised with the degrees of ``A + I`` so that
+    the three parts sum to :func:`skeleton_adjacency`. Entry ``[k, v, w]`` is the weight with which
+    joint ``v`` feeds joint ``w``."""
+    full = skeleton_adjacency(normalize=False, bones=bones, n_joints=n_joints)
     inv = 1.0 / np.sqrt(full.sum(1))
-    parts = np.zeros((3, J, J), np.float32)
-    parts[0] = np.eye(J)
-    for p, c in BONES:
+    parts = np.zeros((3, n_joints, n_joints), np.float32)
+    parts[0] = np.eye(n_joints)
+    for p, c in bones:
         parts[1, p, c] = 1.0   # the parent feeds the child: the child's "closer to root" neighbour
         parts[2, c, p] = 1.0   # the child feeds the parent: the parent's "farther" neighbours
     return (inv[None, :, None] * parts * inv[None, None, :]).astype(np.float32)
@@ -187,112 +190,123 @@ class MusicEmbed(nn.Module):
 
 
 class STGCNGenerator(nn.Module):
-    """Music (+ noise, genre, optional context) -> a window of poses ``(B, T, 36)``."""
+    """Music (+ noise, genre, optional context) -> a window of per-joint outputs ``(B, T, V,
+    out_dim)`` on the graph ``A (K, V, V)``; the context has ``ctx_dim`` channels per joint (the
+    graph view of the poses and a mask). 2D: V = 18, 2 outputs and x, y, mask of context per joint."""
 
-    def __init__(self, cfg: GanConfig, A: torch.Tensor):
+    def __init__(self, cfg: GanConfig, A: torch.Tensor, out_dim: int = 2, ctx_dim: int = 3):
         super().__init__()
         self.cfg = cfg
+        V = A.shape[-1]
+        self.ctx_dim = ctx_dim
         c1, c2 = cfg.g_channels
         self.music = MusicEmbed(cfg.n_features, cfg.music_dim)
         self.genre = nn.Embedding(cfg.n_genres, cfg.genre_dim)
-        self.joint = nn.Parameter(torch.randn(cfg.joint_dim, J) * 0.5)
-        c_in = cfg.music_dim + cfg.noise_dim + cfg.genre_dim + cfg.joint_dim + 3
+        self.joint = nn.Parameter(torch.randn(cfg.joint_dim, V) * 0.5)
+        c_in = cfg.music_dim + cfg.noise_dim + cfg.genre_dim + cfg.joint_dim + ctx_dim
         k = cfg.t_kernel
         self.b1 = STGCNBlock(c_in, c1, A, k, dropout=cfg.dropout)
         self.b2 = STGCNBlock(c1, c2, A, k, stride=2, dropout=cfg.dropout)
         self.b3 = STGCNBlock(c2, c2, A, k, dropout=cfg.dropout)
         self.b4 = STGCNBlock(c2 + c1, c1, A, k, dropout=cfg.dropout)
-        # per-joint linear head: (V, C, 2) weights
-        self.head_w = nn.Parameter(torch.randn(J, c1, 2) * (0.1 / math.sqrt(c1)))
-        self.head_b = nn.Parameter(torch.zeros(J, 2))
+        # per-joint linear head: (V, C, out_dim) weights
+        self.head_w = nn.Parameter(torch.randn(V, c1, out_dim) * (0.1 / math.sqrt(c1)))
+        self.head_b = nn.Parameter(torch.zeros(V, out_dim))
 
     def forward(self, feats: torch.Tensor, z: torch.Tensor, genre: torch.Tensor,
                 context: torch.Tensor | None = None) -> torch.Tensor:
-        """``feats (B, T, F)``, ``z (B, Z)``, ``genre (B,)`` long, ``context (B, T, 18, 3)`` (x, y in
-        body units, mask in {0, 1}; None = no context) -> raw outputs ``(B, T, 36)`` (unclamped)."""
+        """``feats (B, T, F)``, ``z (B, Z)``, ``genre (B,)`` long, ``context (B, T, V, ctx_dim)`` (2D:
+        x, y in body units and a mask in {0, 1}; None = no context) -> per-joint outputs ``(B, T, V,
+        out_dim)``."""
         B, T, _ = feats.shape
+        V = self.joint.shape[1]
         if context is None:
-            context = feats.new_zeros(B, T, J, 3)
+            context = feats.new_zeros(B, T, V, self.ctx_dim)
         x = torch.cat([
-            _broadcast(self.music(feats), T, J), _broadcast(z, T, J), _broadcast(self.genre(genre), T, J),
+            _broadcast(self.music(feats), T, V), _broadcast(z, T, V), _broadcast(self.genre(genre), T, V),
             self.joint[None, :, None, :].expand(B, -1, T, -1), context.permute(0, 3, 1, 2),
         ], dim=1)
         h1 = self.b1(x)
         h = self.b3(self.b2(h1))
-        h = Fn.interpolate(h, size=(T, J), mode="nearest")
+        h = Fn.interpolate(h, size=(T, V), mode="nearest")
         h = self.b4(torch.cat([h, h1], dim=1))                        # (B, C1, T, V)
-        out = torch.einsum("bctv,vco->btvo", h, self.head_w) + self.head_b   # (B, T, V, 2)
-        raw = torch.cat([out[:, :, NECK]] + [out[:, :, c] for c in BONE_CHILD], dim=-1)
-        return raw
+        return torch.einsum("bctv,vco->btvo", h, self.head_w) + self.head_b   # (B, T, V, out_dim)
 
 
 class STGCNDiscriminator(nn.Module):
-    """(poses, music, genre) -> patch scores ``(B, ceil(T / 4))`` (higher = more real)."""
+    """(poses, music, genre) -> patch scores ``(B, ceil(T / 4))`` (higher = more real); the poses come
+    as their graph view, ``in_dim`` channels per joint of ``A``'s graph (2D: x, y)."""
 
-    def __init__(self, cfg: GanConfig, A: torch.Tensor):
+    def __init__(self, cfg: GanConfig, A: torch.Tensor, in_dim: int = 2):
         super().__init__()
         d1, d2, d3 = cfg.d_channels
         self.music = MusicEmbed(cfg.n_features, cfg.music_dim, sn=True)
         self.genre = nn.Embedding(cfg.n_genres, cfg.genre_dim)
-        self.joint = nn.Parameter(torch.randn(cfg.joint_dim, J) * 0.5)
-        c_in = 4 + cfg.music_dim + cfg.genre_dim + cfg.joint_dim
+        self.joint = nn.Parameter(torch.randn(cfg.joint_dim, A.shape[-1]) * 0.5)
+        c_in = 2 * in_dim + cfg.music_dim + cfg.genre_dim + cfg.joint_dim
         k = cfg.t_kernel
         self.blocks = nn.Sequential(STGCNBlock(c_in, d1, A, k, 1, sn=True), STGCNBlock(d1, d2, A, k, 2, sn=True),
                                     STGCNBlock(d2, d3, A, k, 2, sn=True))
         self.out = nn.utils.parametrizations.spectral_norm(nn.Conv1d(d3, 1, 1))
 
     def forward(self, joints: torch.Tensor, feats: torch.Tensor, genre: torch.Tensor) -> torch.Tensor:
-        """``joints (B, T, 18, 2)`` body units, ``feats (B, T, F)``, ``genre (B,)``."""
-        B, T = joints.shape[:2]
+        """``joints (B, T, V, in_dim)`` (2D: joints in body units), ``feats (B, T, F)``, ``genre (B,)``;
+        the frame-to-frame differences (x5) join the input."""
+        B, T, V = joints.shape[:3]
         vel = torch.cat([torch.zeros_like(joints[:, :1]), joints[:, 1:] - joints[:, :-1]], dim=1) * 5.0
-        x = torch.cat([torch.cat([joints, vel], -1).permute(0, 3, 1, 2), _broadcast(self.music(feats), T, J),
-                       _broadcast(self.genre(genre), T, J), self.joint[None, :, None, :].expand(B, -1, T, -1)], 1)
+        x = torch.cat([torch.cat([joints, vel], -1).permute(0, 3, 1, 2), _broadcast(self.music(feats), T, V),
+                       _broadcast(self.genre(genre), T, V), self.joint[None, :, None, :].expand(B, -1, T, -1)], 1)
         h = self.blocks(x).mean(dim=-1)                                 # (B, C, T')
         return self.out(h).squeeze(1)
 
 
-class GanSTGCN(nn.Module):
-    """Generator + discriminator + the reference bone lengths (a buffer) they decode joints with.
+class GraphGan(nn.Module):
+    """Generator + discriminator on a skeleton graph ``A (K, V, V)``, for any pose code: a subclass
+    says how poses look on the graph (:meth:`graph_view`, ``in_dim`` channels per joint: what the
+    discriminator judges and the generator's context) and how the generator's ``out_dim`` outputs
+    per joint become poses (:meth:`poses`)."""
 
-    ``ref`` ``(17,)``: reference bone lengths in body units (``ModelBundle.ref_lengths``)."""
-
-    def __init__(self, cfg: GanConfig, ref):
+    def __init__(self, cfg: GanConfig, A: torch.Tensor, out_dim: int, in_dim: int):
         super().__init__()
         self.cfg = cfg
-        self.register_buffer("ref", torch.as_tensor(np.asarray(ref, np.float32)).clone())
-        A = torch.from_numpy(partitioned_adjacency())
-        self.generator = STGCNGenerator(cfg, A)
-        self.discriminator = STGCNDiscriminator(cfg, A)
+        self.generator = STGCNGenerator(cfg, A, out_dim=out_dim, ctx_dim=in_dim + 1)
+        self.discriminator = STGCNDiscriminator(cfg, A, in_dim=in_dim)
 
-    def joints(self, params: torch.Tensor) -> torch.Tensor:
-        """``(..., 36)`` params -> ``(..., 18, 2)`` joints in body units."""
-        return decode_torch(params, self.ref)
+    def graph_view(self, params: torch.Tensor) -> torch.Tensor:
+        """Poses ``(..., pose_dim)`` -> per-joint channels ``(..., V, in_dim)``."""
+        raise NotImplementedError
+
+    def poses(self, out: torch.Tensor) -> torch.Tensor:
+        """The generator's per-joint outputs ``(B, T, V, out_dim)`` -> poses ``(B, T, pose_dim)``."""
+        raise NotImplementedError
 
     def make_context(self, params: torch.Tensor, n: int, T: int) -> torch.Tensor:
-        """Context tensor ``(B, T, 18, 3)`` holding the first ``n`` frames of ``params (B, >=n, 36)``
-        as joints with mask 1 (the rest zeros)."""
+        """Context tensor ``(B, T, V, in_dim + 1)`` holding the first ``n`` frames of ``params (B, >=n,
+        pose_dim)`` in their graph view with mask 1 (the rest zeros)."""
         B = params.shape[0]
-        ctx = params.new_zeros(B, T, J, 3)
+        V, C = self.generator.joint.shape[1], self.generator.ctx_dim - 1
+        ctx = params.new_zeros(B, T, V, C + 1)
         if n > 0:
-            ctx[:, :n, :, :2] = self.joints(params[:, :n])
-            ctx[:, :n, :, 2] = 1.0
+            ctx[:, :n, :, :C] = self.graph_view(params[:, :n])
+            ctx[:, :n, :, C] = 1.0
         return ctx
 
     def generate_window(self, feats: torch.Tensor, z: torch.Tensor, genre: torch.Tensor,
                         context: torch.Tensor | None = None) -> torch.Tensor:
-        """Valid parameters ``(B, T, 36)`` (bones clamped) for one window."""
-        return clamp_bones(self.generator(feats, z, genre, context))
+        """Poses ``(B, T, pose_dim)`` for one window."""
+        return self.poses(self.generator(feats, z, genre, context))
 
     def discriminate(self, params: torch.Tensor, feats: torch.Tensor, genre: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(self.joints(params), feats, genre)
+        return self.discriminator(self.graph_view(params), feats, genre)
 
     @torch.no_grad()
     def generate(self, feats_std: np.ndarray, genre_idx: int, seed: int = 0, window: int | None = None,
-                 overlap: int | None = None, progress: bool = False) -> np.ndarray:
-        """Poses for a whole song: ``feats_std (T, F)`` standardised features -> params ``(T, 36)``
+                 overlap: int | None = None, progress: bool = False, temperature: float = 1.0) -> np.ndarray:
+        """Poses for a whole song: ``feats_std (T, F)`` standardised features -> params ``(T, pose_dim)``
         float32. Windows of ``window`` frames overlap by ``overlap`` frames; each window after the
         first is conditioned on the previous window's last ``overlap`` frames and cross-faded over
-        them. The noise comes from a generator seeded with ``seed``: same seed, same dance."""
+        them. The noise comes from a generator seeded with ``seed``: same seed, same dance;
+        ``temperature`` scales its variance (0: z = 0, the generator's central dance)."""
         was_training = self.training
         self.eval()
         W = int(window or self.cfg.window)
@@ -312,7 +326,7 @@ class GanSTGCN(nn.Module):
             it = tqdm(starts, desc="generating (gan-stgcn)", unit="window", file=sys.stderr, mininterval=0.5)
         for i, s in enumerate(it):
             e = min(s + W, T)
-            z = torch.randn(1, self.cfg.noise_dim, generator=g)
+            z = torch.randn(1, self.cfg.noise_dim, generator=g) * math.sqrt(temperature)
             n_ctx = min(ov, e - s) if i > 0 else 0
             ctx = self.make_context(out[None, s:s + n_ctx], n_ctx, e - s) if n_ctx else None
             y = self.generate_window(f[:, s:e], z, genre, ctx)[0]
@@ -327,9 +341,33 @@ class GanSTGCN(nn.Module):
         return out.numpy().astype(np.float32)
 
 
+class GanSTGCN(GraphGan):
+    """The 2D model: the OpenPose-18 graph, the reference bone lengths (a buffer) the joints are
+    decoded with, two outputs per joint.
+
+    ``ref`` ``(17,)``: reference bone lengths in body units (``ModelBundle.ref_lengths``)."""
+
+    def __init__(self, cfg: GanConfig, ref):
+        super().__init__(cfg, torch.from_numpy(partitioned_adjacency()), out_dim=2, in_dim=2)
+        self.register_buffer("ref", torch.as_tensor(np.asarray(ref, np.float32)).clone())
+
+    def joints(self, params: torch.Tensor) -> torch.Tensor:
+        """``(..., 36)`` params -> ``(..., 18, 2)`` joints in body units."""
+        return decode_torch(params, self.ref)
+
+    def graph_view(self, params: torch.Tensor) -> torch.Tensor:
+        """The decoded joints ``(..., 18, 2)``."""
+        return self.joints(params)
+
+    def poses(self, out: torch.Tensor) -> torch.Tensor:
+        """``(B, T, 18, 2)`` -> valid parameters ``(B, T, 36)``: the neck joint's outputs are the neck,
+        every other joint's the raw vector of the bone ending at it, then the bones are clamped."""
+        return clamp_bones(torch.cat([out[:, :, NECK]] + [out[:, :, c] for c in BONE_CHILD], dim=-1))
+
+
 def n_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-__all__ = ["GanConfig", "GanSTGCN", "STGCNGenerator", "STGCNDiscriminator", "STGCNBlock", "GraphConv",
+__all__ = ["GanConfig", "GraphGan", "GanSTGCN", "STGCNGenerator", "STGCNDiscriminator", "STGCNBlock", "GraphConv",
            "skeleton_adjacency", "partitioned_adjacency", "n_parameters", "N_BONES"]

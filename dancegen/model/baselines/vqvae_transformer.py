@@ -213,11 +213,15 @@ class MotionVQVAE(nn.Module):
         self.quantizer = EMAQuantizer(cfg.n_codes, cfg.code_dim, cfg.ema, cfg.dead_threshold)
         self.decoder = MotionDecoder(cfg)
 
+    def poses(self, raw: torch.Tensor) -> torch.Tensor:
+        """The decoder's raw output -> poses (2D: valid parameters, bones clamped)."""
+        return clamp_bones(raw)
+
     def forward(self, poses: torch.Tensor):
         """``poses (B, T, 36)`` (T a multiple of ``down``) -> ``(recon params (B, T, 36), codes
         (B, T/d), commit loss)``."""
         zq, codes, commit = self.quantizer(self.encoder(poses))
-        return clamp_bones(self.decoder(zq)), codes, commit
+        return self.poses(self.decoder(zq)), codes, commit
 
     @torch.no_grad()
     def encode(self, poses: torch.Tensor) -> torch.Tensor:
@@ -225,7 +229,7 @@ class MotionVQVAE(nn.Module):
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """``codes (B, N)`` -> params ``(B, N*d, 36)``."""
-        return clamp_bones(self.decoder(self.quantizer.lookup(codes)))
+        return self.poses(self.decoder(self.quantizer.lookup(codes)))
 
 
 class MusicToCode(nn.Module):
@@ -279,12 +283,15 @@ class MusicToCode(nn.Module):
 
 
 class VQVAETransformer(nn.Module):
-    """The two-stage model: :class:`MotionVQVAE` + :class:`MusicToCode`."""
+    """The two-stage model: :class:`MotionVQVAE` (or the :attr:`vqvae_class` of a subclass) +
+    :class:`MusicToCode`."""
+
+    vqvae_class = MotionVQVAE
 
     def __init__(self, cfg: VQConfig):
         super().__init__()
         self.cfg = cfg
-        self.vqvae = MotionVQVAE(cfg)
+        self.vqvae = self.vqvae_class(cfg)
         self.gpt = MusicToCode(cfg)
 
     @torch.no_grad()
@@ -330,7 +337,7 @@ class VQVAETransformer(nn.Module):
     @torch.no_grad()
     def generate(self, feats_std: np.ndarray, genre_idx: int, seed: int = 0, top_k: int | None = None,
                  temperature: float | None = None, progress: bool = False) -> np.ndarray:
-        """Poses for a whole song: ``feats_std (T, F)`` -> params ``(T, 36)`` float32."""
+        """Poses for a whole song: ``feats_std (T, F)`` -> params ``(T, pose_dim)`` float32."""
         was = self.training
         self.eval()
         T = int(np.asarray(feats_std).shape[0])
