@@ -252,7 +252,7 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
         state["elapsed_s"] = base_elapsed + (time.time() - seg_start)
         save_checkpoint(ck, parts, state)
 
-    done = False
+    done = bool(cfg.max_steps and state["step"] >= cfg.max_steps)   # a finished run started again: export only
     while state["epoch"] < cfg.max_epochs and not done:
         ep = state["epoch"]
         rng = np.random.default_rng(cfg.seed * 1000 + ep)
