@@ -21,7 +21,7 @@ def main():
     ap.add_argument("--model", default=None)
     ap.add_argument("--music", nargs="+", required=True)
     ap.add_argument("--data", default="../shared/data/dance_with_melody")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     from dancegen.evaluate import longform as L
@@ -38,18 +38,18 @@ def main():
     print(f"real dances: mean joint speed {real_speed:.3f} m/s, repetition {real_rep:.3f} (val takes), "
           f"loudness corr {real_corr:.3f} (val takes)")
     out = {"real": {"speed": real_speed, "repetition": real_rep, "loudness_corr": real_corr}, "songs": {}}
-    for m in a.music:
-        o = Generate3DOptions(seed=a.seed, progress=False)
+    for m, seed in ((m, s) for m in a.music for s in a.seeds):
+        o = Generate3DOptions(seed=seed, progress=False)
         d = generate_dance3d(m, b, o)
         ws = L.window_speed(d.joints3d, d.fps) / real_speed
         rep = L.repetition(d.joints3d, d.fps)
         corr = L.loudness_corr(d.joints3d, d.fps, m, 0.0)
         rh = L.root_height_per_minute(d.joints3d, d.fps)
         ok = 0.6 <= ws.min() and ws.max() <= 1.5
-        print(f"{m}: {d.duration:.0f} s, 10-s window speed / real {ws.min():.2f}-{ws.max():.2f} "
+        print(f"{m} seed {seed}: {d.duration:.0f} s, 10-s window speed / real {ws.min():.2f}-{ws.max():.2f} "
               f"({'ok' if ok else 'MISS'} 0.6-1.5), repetition {rep:.3f}, loudness corr {corr:.3f}, "
               f"root height per minute {np.round(rh, 3).tolist()}, hgr3d {d.meta['hgr3d']}")
-        out["songs"][m] = {"duration": d.duration, "window_speed_ratio": ws.tolist(), "repetition": rep,
+        out["songs"][f"{m} seed {seed}"] = {"seed": seed, "duration": d.duration, "window_speed_ratio": ws.tolist(), "repetition": rep,
                            "loudness_corr": corr, "root_height_per_minute": rh, "hgr3d": d.meta["hgr3d"],
                            "genre": d.genre}
     if a.json:
