@@ -87,15 +87,34 @@ def reference_lengths(joints_list) -> np.ndarray:
     return med.astype(np.float32)
 
 
+def _fk_levels() -> tuple:
+    """The bones of :data:`BONES3D` grouped by the depth of their child joint: ``((bones, parents,
+    children), ...)`` index arrays, shallowest first (a level's parents are all placed by then)."""
+    depth = [0] * J3
+    for p, c in BONES3D:
+        depth[c] = depth[p] + 1
+    levels = []
+    for k in range(1, max(depth) + 1):
+        sel = [b for b, (_, c) in enumerate(BONES3D) if depth[c] == k]
+        levels.append((np.array(sel), np.array([BONES3D[b][0] for b in sel]), np.array([BONES3D[b][1] for b in sel])))
+    return tuple(levels)
+
+
+_FK_LEVELS = _fk_levels()
+
+
 def fk(root: np.ndarray, dirs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Forward kinematics: root position ``(..., 3)``, bone directions ``(..., NB3, 3)`` (normalised
-    here) and lengths ``(NB3,)`` -> joints ``(..., J3, 3)``. Every bone has exactly its length."""
+    here) and lengths ``(NB3,)`` -> joints ``(..., J3, 3)``. Every bone has exactly its length.
+    Each joint is its parent plus the bone (``length * direction``), all the joints of one tree
+    depth at a time."""
     d = np.asarray(dirs, dtype=np.float64)
     d = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
+    v = np.asarray(lengths)[:, None] * d
     out = np.empty(d.shape[:-2] + (J3, 3))
     out[..., 0, :] = root
-    for b, (p, c) in enumerate(BONES3D):
-        out[..., c, :] = out[..., p, :] + lengths[b] * d[..., b, :]
+    for bones, parents, children in _FK_LEVELS:
+        out[..., children, :] = out[..., parents, :] + v[..., bones, :]
     return out.astype(np.float32)
 
 
@@ -116,11 +135,17 @@ def heading(joints: np.ndarray) -> np.ndarray:
 
 
 def rot_y(angle) -> np.ndarray:
-    """Rotation matrices about +y, ``(..., 3, 3)``, for angles (radians) ``(...,)``."""
+    """Rotation matrices about +y, ``(..., 3, 3)``, for angles (radians) ``(...,)``:
+    ``[[c, 0, s], [0, 1, 0], [-s, 0, c]]``."""
     a = np.asarray(angle, dtype=np.float64)
     c, s = np.cos(a), np.sin(a)
-    z, o = np.zeros_like(a), np.ones_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+    R = np.zeros(a.shape + (3, 3))
+    R[..., 0, 0] = c
+    R[..., 0, 2] = s
+    R[..., 1, 1] = 1.0
+    R[..., 2, 0] = -s
+    R[..., 2, 2] = c
+    return R
 
 
 # face geometry (metres, relative to Head, in the body's (forward, up, right) frame)

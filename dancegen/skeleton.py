@@ -13,9 +13,9 @@ each defined once here.
 
 Conventions (see docs/ARCHITECTURE.md): keypoints are ``(T, J, 2)`` float32 in pixels of a canvas,
 x to the right, y downward (image coordinates). The canonical layout is OpenPose-18 (COCO order of
-OpenPose's ``COCO`` model, 18 joints). This module imports only numpy and :mod:`dancegen.errors`
-(scipy inside the functions that need it), so it is cheap to import and sits at the bottom of the
-import layers (``[tool.importlinter]`` in pyproject.toml).
+OpenPose's ``COCO`` model, 18 joints). This module imports only numpy, :mod:`dancegen.errors` and
+:mod:`dancegen.dsp` (scipy inside the functions that need it), so it is cheap to import and sits
+near the bottom of the import layers (``[tool.importlinter]`` in pyproject.toml).
 """
 from __future__ import annotations
 
@@ -331,10 +331,10 @@ def motion_beats(kp, fps: float, smooth_s: float = DEFAULT_SMOOTH_S,
     Rule: ``s = joint_speed(kp, fps, smooth_s=smooth_s)`` (central differences, mean over joints);
     a frame ``t`` (not the first or last) is a motion beat when ``s[t]`` is a strict local minimum
     whose prominence (how far the speed rises on both sides before reaching a lower value,
-    :func:`scipy.signal.find_peaks` on ``-s``) is at least ``min_prominence * mean(s)``, and no
-    deeper minimum lies within ``min_interval_s``. With ``refine`` the minimum is placed between
-    frames by fitting a parabola through ``s[t-1..t+1]`` (shift at most half a frame), which
-    matters at low frame rates (a 25 fps frame is 40 ms, close to the 50 ms score kernel). A motion
+    :func:`dancegen.dsp.find_peaks` on ``-s``, with the semantics of ``scipy.signal.find_peaks``)
+    is at least ``min_prominence * mean(s)``, and no deeper minimum lies within
+    ``min_interval_s``. With ``refine`` the minimum is placed between frames by fitting a parabola
+    through ``s[t-1..t+1]`` (shift at most half a frame), which matters at low frame rates (a 25 fps frame is 40 ms, close to the 50 ms score kernel). A motion
     that never moves has no beats.
 
     Parameters
@@ -359,7 +359,7 @@ def motion_beats(kp, fps: float, smooth_s: float = DEFAULT_SMOOTH_S,
     >>> np.round(motion_beats(kp, 60), 3)
     array([0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75])
     """
-    from scipy.signal import find_peaks
+    from .dsp import find_peaks
 
     fps = float(fps)
     if not fps > 0:
@@ -372,7 +372,7 @@ def motion_beats(kp, fps: float, smooth_s: float = DEFAULT_SMOOTH_S,
     if not mean > 0:
         return np.zeros(0)
     distance = max(1, int(round(min_interval_s * fps)))
-    idx, _ = find_peaks(-s, prominence=min_prominence * mean, distance=distance)
+    idx = find_peaks(-s, prominence=min_prominence * mean, distance=distance)
     t = idx.astype(np.float64)
     if refine and len(idx):
         a, b, c = s[idx - 1], s[idx], s[idx + 1]

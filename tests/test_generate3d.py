@@ -334,6 +334,36 @@ def test_the_song_is_decoded_once_per_3d_generation(tiny3d, song, monkeypatch):
     assert len(reads) == 1 and "beat_lock" in d.meta
 
 
+
+def test_the_song_is_analysed_once_per_3d_generation(tiny3d, song, monkeypatch):
+    """One spectrogram and one beat tracking for the features and the genre classifier."""
+    import dancegen.audio.beats as B
+
+    calls = []
+    real_stft, real_track = B.stft_power, B.track_onsets
+    monkeypatch.setattr(B, "stft_power", lambda y, n_fft, hop: calls.append(n_fft) or real_stft(y, n_fft, hop))
+    monkeypatch.setattr(B, "track_onsets", lambda *a, **k: calls.append("beats") or real_track(*a, **k))
+    d = generate_dance3d(song, load_generator(tiny3d), Generate3DOptions(duration=8, progress=False))
+    assert d.meta["genre_auto"]["method"] == "classifier"
+    assert sorted(map(str, calls)) == ["1024", "2048", "beats"]      # features + chroma + beats
+
+
+@pytest.mark.slow
+def test_generate_imports_neither_librosa_nor_scipy_signal(tiny3d, song, tmp_path):
+    """Their imports cost about 2 s of CPU: dancegen.dsp does that work (tests/test_dsp.py)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import sys; from dancegen.cli import main; rc = main(sys.argv[1:]); "
+            "heavy = [m for m in ('librosa', 'numba', 'scipy.signal', 'scipy.stats') if m in sys.modules]; "
+            "print('HEAVY', heavy); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, "generate", str(song), "-o", str(tmp_path / "out"), "--model",
+                        str(tiny3d), "--no-video", "--quiet", "--duration", "3"], cwd=REPO, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "HEAVY []" in r.stdout, r.stdout
 def test_energy_governor_livens_a_nearly_still_body_and_keeps_root_and_bones():
     from dancegen.model.generate3d import govern3d
 

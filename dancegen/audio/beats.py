@@ -35,6 +35,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..dsp import mel_filterbank, stft_power, zoom_fft
+
 #: tempo search range, BPM
 MIN_BPM, MAX_BPM = 40.0, 250.0
 #: log-normal tempo prior: centre (BPM) and standard deviation (octaves)
@@ -61,26 +63,17 @@ def analysis_params(sr: int) -> tuple[int, int]:
 
 @lru_cache(maxsize=16)
 def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
-                               dtype=np.float32)
+    return mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
 
 
 def power_spectrogram(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """|STFT|^2 of ``y`` (Hann window, centred frames, zero padding).
+    """|STFT|^2 of ``y`` (periodic Hann window, centred frames, zero padding:
+    :func:`dancegen.dsp.stft_power`).
 
     Returns (1 + n_fft // 2, 1 + len(y) // hop) float32; frame ``m`` is centred on sample
     ``m * hop``."""
-    import librosa
-
     y = np.asarray(y, dtype=np.float32)
-    n_frames = 1 + len(y) // hop
-    if len(y) < n_fft:  # librosa wants at least one full window: pad, then keep n_frames
-        y = np.pad(y, (0, n_fft - len(y)))
-    D = librosa.stft(y, n_fft=n_fft, hop_length=hop, center=True, pad_mode="constant")
-    S = (D.real ** 2 + D.imag ** 2).astype(np.float32, copy=False)
-    return S[:, :n_frames]
+    return stft_power(y, n_fft, hop)[:, :1 + len(y) // hop]
 
 
 def mel_db(power: np.ndarray, sr: int, n_fft: int, n_mels: int, fmin: float = 30.0,
@@ -130,10 +123,63 @@ def onset_envelope(y: np.ndarray, sr: int) -> tuple[np.ndarray, float, float]:
     fps : sample rate of ``env`` (sr / hop, 86.13 Hz at 22.05 kHz).
     t0 : time of ``env[0]`` in seconds (``env[m]`` is at ``t0 + m / fps``).
     """
+    an = analyse(y, sr)
+    return an.env, an.fps, an.t0
+
+
+@dataclass
+class Analysis:
+    """The short-time analysis of one waveform that the features
+    (:func:`dancegen.audio.features.compute_features`), the beat tracker and the genre classifier
+    (:func:`dancegen.audio.genre.genre_descriptors`) all start from; made by :func:`analyse`, so
+    a generation run that hands it on computes it once.
+
+    Attributes
+    ----------
+    sr, n_samples : sample rate (Hz) and length of the analysed waveform.
+    n_fft, hop : :func:`analysis_params` of ``sr``.
+    t0 : time in seconds of ``env[0]`` (:func:`onset_time_origin`).
+    power : (1 + n_fft // 2, M) float32 :func:`power_spectrogram`, M = 1 + n_samples // hop.
+    mel64 : (ONSET_N_MELS, M) float32 :func:`mel_db` of ``power``.
+    env : (M,) float32 onset envelope (:func:`onset_from_mel_db` of ``mel64``).
+    """
+
+    sr: int
+    n_samples: int
+    n_fft: int
+    hop: int
+    t0: float
+    power: np.ndarray | None = field(repr=False)
+    mel64: np.ndarray = field(repr=False)
+    env: np.ndarray = field(repr=False)
+    _beats: "BeatResult | None" = field(default=None, repr=False)
+
+    @property
+    def fps(self) -> float:
+        """Frame rate of ``env`` (and of every frame axis here), Hz."""
+        return self.sr / self.hop
+
+    def matches(self, y: np.ndarray, sr: int) -> bool:
+        """Whether a waveform has this analysis's sample rate and length (the caller vouches that it
+        is the analysed waveform itself) and the spectrogram is still held."""
+        return int(sr) == self.sr and len(y) == self.n_samples and self.power is not None
+
+    def beats(self) -> "BeatResult":
+        """:func:`track_onsets` of the envelope over the whole waveform (default settings),
+        computed on the first call only."""
+        if self._beats is None:
+            self._beats = track_onsets(self.env, self.fps, self.t0, duration=self.n_samples / self.sr)
+        return self._beats
+
+
+def analyse(y: np.ndarray, sr: int) -> Analysis:
+    """The :class:`Analysis` of a mono waveform ``y`` (N,) at ``sr`` Hz."""
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
     n_fft, hop = analysis_params(sr)
     S = power_spectrogram(y, n_fft, hop)
-    env = onset_from_mel_db(mel_db(S, sr, n_fft, ONSET_N_MELS))
-    return env, sr / hop, onset_time_origin(sr, n_fft, hop)
+    mdb = mel_db(S, sr, n_fft, ONSET_N_MELS)
+    return Analysis(int(sr), len(y), n_fft, hop, onset_time_origin(sr, n_fft, hop), S, mdb,
+                    onset_from_mel_db(mdb))
 
 
 # ----------------------------------------------------------------------------------- tempo
@@ -207,8 +253,6 @@ def refine_tempo(env: np.ndarray, fps: float, bpm: float, span: float = 0.03,
     ``bpm * (1 +- span) / 60`` Hz, on a grid of 1/32 of the main-lobe width, parabola-interpolated.
 
     Returns the refined BPM (``bpm`` unchanged if the peak is at the edge of the span)."""
-    from scipy.signal import zoom_fft
-
     x = np.asarray(env, dtype=np.float64)
     x = x - x.mean()
     n = len(x)
@@ -222,7 +266,7 @@ def refine_tempo(env: np.ndarray, fps: float, bpm: float, span: float = 0.03,
     for h in range(1, harmonics + 1):
         if h * f_hi >= fps / 2:
             break
-        H += np.abs(zoom_fft(x, [h * f_lo, h * f_hi], m=m, fs=fps, endpoint=True))
+        H += np.abs(zoom_fft(x, h * f_lo, h * f_hi, m, fps))
     i = int(np.argmax(H))
     if i == 0 or i == m - 1:
         return float(bpm)

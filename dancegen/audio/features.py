@@ -295,7 +295,8 @@ def beat_phase(times: np.ndarray, beats: np.ndarray, tempo: float) -> np.ndarray
 # --------------------------------------------------------------------------- features
 
 def compute_features(y: np.ndarray, sr: int, config: FeatureConfig | None = None,
-                     duration: float | None = None, start: float = 0.0) -> FeatureSet:
+                     duration: float | None = None, start: float = 0.0,
+                     analysis: _beats.Analysis | None = None) -> FeatureSet:
     """Multi-scale music features of a waveform at ``config.fps``.
 
     Parameters
@@ -305,6 +306,8 @@ def compute_features(y: np.ndarray, sr: int, config: FeatureConfig | None = None
     config : :class:`FeatureConfig` (default: 25 fps, "multi").
     duration : seconds the features cover (default ``N / sr``); ``T = round(duration * fps)``.
     start : seconds into the music file where ``y`` starts (recorded in the result only).
+    analysis : :func:`dancegen.audio.beats.analyse` of ``y`` (at ``config.sr``) when the caller has
+        it (shared with the genre classifier); None: computed here.
 
     Returns
     -------
@@ -336,11 +339,15 @@ def compute_features(y: np.ndarray, sr: int, config: FeatureConfig | None = None
     names = cfg.names()
     times = frame_times(T, cfg.fps)
     width = 1.0 / cfg.fps
-    n_fft, hop = _beats.analysis_params(sr)
-    rate = sr / hop
-
-    S = _beats.power_spectrogram(y, n_fft, hop)                       # (1 + n_fft/2, M)
-    mdb64 = _beats.mel_db(S, sr, n_fft, _beats.ONSET_N_MELS)          # (64, M)
+    if analysis is not None and not analysis.matches(y, sr):
+        raise ConfigError(f"compute_features: the analysis is of {analysis.n_samples} samples at "
+                          f"{analysis.sr} Hz, the waveform {len(y)} at {sr} Hz")
+    an = analysis if analysis is not None else _beats.analyse(y, sr)
+    n_fft, hop, rate = an.n_fft, an.hop, an.fps
+    S = an.power                                                       # (1 + n_fft/2, M)
+    mdb64 = an.mel64                                                   # (64, M)
+    if analysis is None:
+        an.power = None  # our own: freed below once the mel bands are taken
     cols = []
 
     import scipy.fft
@@ -351,9 +358,8 @@ def compute_features(y: np.ndarray, sr: int, config: FeatureConfig | None = None
     if cfg.deltas:
         mf_cols.append(delta(mfcc_f, cfg.fps))
 
-    env = _beats.onset_from_mel_db(mdb64)
-    t0 = _beats.onset_time_origin(sr, n_fft, hop)
-    res = _beats.track_onsets(env, rate, t0, duration=len(y) / sr)
+    env, t0 = an.env, an.t0
+    res = an.beats()
     beats, tempo = res.beats, res.tempo
     if cfg.kind == "multi":
         mel = _beats.mel_db(S, sr, n_fft, cfg.n_mels).T                # (M, n_mels)
@@ -396,11 +402,12 @@ _CHROMA_CACHE: dict = {}
 
 
 def _chroma_basis(sr: int, n_fft: int) -> np.ndarray:
-    import librosa
+    """(12, 1 + n_fft // 2) chroma filter bank at tuning 0 (:func:`dancegen.dsp.chroma_filterbank`)."""
+    from ..dsp import chroma_filterbank
 
     k = (sr, n_fft)
     if k not in _CHROMA_CACHE:
-        _CHROMA_CACHE[k] = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0).astype(np.float32)
+        _CHROMA_CACHE[k] = chroma_filterbank(sr, n_fft)
     return _CHROMA_CACHE[k]
 
 

@@ -95,15 +95,14 @@ def _triple(contrast: list) -> float:
 
 
 def _onset_peaks(env: np.ndarray, fps: float) -> np.ndarray:
-    from scipy.signal import find_peaks
+    from ..dsp import find_peaks
 
     med = float(np.median(env))
     mad = float(np.median(np.abs(env - med)))
     # median + MAD for music; at least a quarter of the loud peaks' level, so that the noise floor
     # between the hits of a clean recording (median and MAD near 0) is not counted
     height = max(med + mad, 0.25 * float(np.percentile(env, 99)), 1e-6)
-    idx, _ = find_peaks(env, height=height, distance=max(1, int(round(0.05 * fps))))
-    return idx
+    return find_peaks(env, height=height, distance=max(1, int(round(0.05 * fps))))
 
 
 def _window_descriptor(sel: slice, beats_f: np.ndarray, tempo: float, env: np.ndarray,
@@ -159,8 +158,12 @@ def _window_descriptor(sel: slice, beats_f: np.ndarray, tempo: float, env: np.nd
 
 
 def genre_descriptors(y: np.ndarray, sr: int, window_s: float = WINDOW_S,
-                      hop_s: float = HOP_S) -> np.ndarray:
+                      hop_s: float = HOP_S, analysis: _beats.Analysis | None = None) -> np.ndarray:
     """Per-window genre descriptors of a mono waveform.
+
+    ``analysis``: :func:`dancegen.audio.beats.analyse` of ``y`` when the caller has it (a
+    generation run shares the one of its features); it is used when it matches ``y``'s length and
+    a sample rate of :data:`SR`, else the analysis is computed here.
 
     Returns (W, D) float64, columns :func:`descriptor_names`; W = 0 when the clip has no beat
     (silence, under 2 s) or fewer than 8 beats per window."""
@@ -170,14 +173,12 @@ def genre_descriptors(y: np.ndarray, sr: int, window_s: float = WINDOW_S,
 
         y = soxr.resample(y, sr, SR).astype(np.float32, copy=False)
         sr = SR
-    n_fft, hop = _beats.analysis_params(sr)
-    fps = sr / hop
-    S = _beats.power_spectrogram(y, n_fft, hop)
-    mel = _beats.mel_db(S, sr, n_fft, _beats.ONSET_N_MELS)
-    env = _beats.onset_from_mel_db(mel)
+        analysis = None
+    an = analysis if analysis is not None and analysis.matches(y, sr) else _beats.analyse(y, sr)
+    n_fft, fps, t0 = an.n_fft, an.fps, an.t0
+    S, mel, env = an.power, an.mel64, an.env
     bass = _beats.onset_from_mel_db(mel[:BASS_BANDS])
-    t0 = _beats.onset_time_origin(sr, n_fft, hop)
-    res = _beats.track_onsets(env, fps, t0, duration=len(y) / sr)
+    res = an.beats()
     D = len(descriptor_names())
     if res.tempo <= 0 or len(res.beats) < 8:
         return np.zeros((0, D))
@@ -328,7 +329,8 @@ MAX_SECONDS = 180.0
 
 def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None = None,
                    model: GenreModel | str | os.PathLike | None = None,
-                   max_seconds: float | None = MAX_SECONDS) -> tuple[str, dict]:
+                   max_seconds: float | None = MAX_SECONDS,
+                   analysis: _beats.Analysis | None = None) -> tuple[str, dict]:
     """Ballroom genre of a song (or of ``[start, start + duration]`` of it).
 
     Parameters
@@ -337,6 +339,8 @@ def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None 
     start, duration : seconds; the window that is classified.
     model : a :class:`GenreModel`, a path to its JSON, or None for the bundled one.
     max_seconds : a longer window is classified on its middle ``max_seconds`` (None: all of it).
+    analysis : :func:`dancegen.audio.beats.analyse` of the waveform of a ``(y, sr)`` pair; used
+        when the classified window is all of ``y`` (the analysis is then not computed again).
 
     Returns
     -------
@@ -356,7 +360,9 @@ def classify_genre(path_or_waveform, start: float = 0.0, duration: float | None 
     if max_seconds is not None and len(y) > max_seconds * sr:
         a = (len(y) - int(max_seconds * sr)) // 2
         y = y[a:a + int(max_seconds * sr)]
-    X = genre_descriptors(y, sr)
+    whole = analysis is not None and not isinstance(path_or_waveform, (str, os.PathLike)) \
+        and len(y) == analysis.n_samples      # a window cut from y is shorter than y
+    X = genre_descriptors(y, sr, analysis=analysis if whole else None)
     if len(X) == 0:
         prior = np.asarray(model.info.get("class_prior", [1.0] * len(model.genres)), np.float64)
         p = prior / prior.sum()

@@ -176,10 +176,13 @@ def audio_duration(path, header: bool = False) -> float:
     return float(n) / float(sr)
 
 
-def _highpass_sos(sr: int, cutoff: float = HIGHPASS_HZ):
-    from scipy.signal import butter
+def highpass(y: np.ndarray, sr: int, cutoff: float = HIGHPASS_HZ) -> np.ndarray:
+    """2nd-order Butterworth high-pass at ``cutoff`` Hz, causal, zero initial state
+    (:func:`dancegen.dsp.butter2_highpass`, :func:`dancegen.dsp.causal_filter`). Returns float32."""
+    from ..dsp import butter2_highpass, causal_filter
 
-    return butter(2, cutoff, btype="highpass", fs=sr, output="sos")
+    b, a = butter2_highpass(cutoff, sr)
+    return causal_filter(b, a, y).astype(np.float32)
 
 
 def reduce_noise(y: np.ndarray, sr: int) -> np.ndarray:
@@ -208,13 +211,11 @@ def reduce_noise(y: np.ndarray, sr: int) -> np.ndarray:
     -------
     (N,) float32, same length.
     """
-    from scipy.signal import sosfilt
-
     y = np.asarray(y, dtype=np.float32)
     if y.size == 0:
         return y.copy()
     if sr > 4 * HIGHPASS_HZ:
-        y = sosfilt(_highpass_sos(sr), y).astype(np.float32, copy=False)
+        y = highpass(y, sr)
     frame = 1024
     n_frames = int(math.ceil(y.size / frame))
     pad = n_frames * frame - y.size

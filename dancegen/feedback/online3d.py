@@ -39,6 +39,9 @@ from ..skeleton import joint_speed
 
 #: (ankle, big toe) of the right and the left foot
 FEET3D = ((11, 12), (15, 16))
+_FEET3D = np.array(FEET3D)
+#: the right and the left bone of each pair of :data:`dancegen.body3d.LR_BONE_PAIRS3D`
+_R_BONES, _L_BONES = (np.array(side) for side in zip(*b3.LR_BONE_PAIRS3D))
 
 
 @dataclass
@@ -61,9 +64,7 @@ def bone_faults(lengths: np.ndarray, ref: np.ndarray, tol: float) -> np.ndarray:
 def symmetry_faults(lengths: np.ndarray, ref: np.ndarray, tol: float) -> np.ndarray:
     """``(..., NB3)`` bone lengths -> ``(...)`` bool: some left bone differs from its right twin by
     more than ``tol`` of the right bone's reference length."""
-    r = [a for a, _ in b3.LR_BONE_PAIRS3D]
-    l_ = [b for _, b in b3.LR_BONE_PAIRS3D]
-    return (np.abs(lengths[..., r] - lengths[..., l_]) / np.asarray(ref)[r] > tol).any(axis=-1)
+    return (np.abs(lengths[..., _R_BONES] - lengths[..., _L_BONES]) / np.asarray(ref)[_R_BONES] > tol).any(axis=-1)
 
 
 def jump_faults(joints: np.ndarray, fps: float, max_speed: float, max_accel: float | None = None) -> np.ndarray:
@@ -89,9 +90,7 @@ def foot_slides(joints: np.ndarray, contacts: np.ndarray, tol: float) -> tuple[n
     j = np.asarray(joints, np.float64)
     c = np.asarray(contacts) > 0.5
     moves = np.zeros((len(j), 2, 3))
-    for k, fj in enumerate(FEET3D):
-        mid = j[:, list(fj)].mean(axis=1)
-        moves[1:, k] = np.diff(mid, axis=0)
+    moves[1:] = np.diff(0.5 * (j[:, _FEET3D[:, 0]] + j[:, _FEET3D[:, 1]]), axis=0)   # each foot's mean
     moves[..., 1] = 0.0
     slide = np.zeros((len(j), 2), bool)
     slide[1:] = c[1:] & c[:-1] & (np.linalg.norm(moves[1:], axis=-1) > tol)

@@ -48,14 +48,18 @@ def pick_genre(music, start: float, duration: float | None, tempo: float, genres
     Returns (genre, info) with info ``{"method": "classifier", "probability": p of the pick,
     "probabilities": {genre: p}}`` or ``{"method": "tempo", "reason": ...}``. ``music`` is a path
     (the window ``[start, start + duration]`` is decoded) or the run's already decoded ``(y, sr)``
-    of that window (:func:`prepare_music` with ``return_audio``: the song is decoded once per run)."""
+    of that window, or ``(y, sr, analysis)`` with its :class:`~dancegen.audio.beats.Analysis` (or
+    None): :func:`prepare_music` with ``return_audio``, so the song is decoded, and its spectrogram
+    and beats computed, once per run."""
     from ..audio.genre import MAX_SECONDS, classify_genre
 
     try:
         if isinstance(music, tuple):
-            y, sr = music
+            y, sr = music[:2]
+            analysis = music[2] if len(music) > 2 else None
             extra = len(y) / sr - MAX_SECONDS
-            _, probs = classify_genre((y, sr), start=max(0.0, extra / 2), duration=MAX_SECONDS if extra > 0 else None)
+            _, probs = classify_genre((y, sr), start=max(0.0, extra / 2), duration=MAX_SECONDS if extra > 0 else None,
+                                      analysis=analysis)
         else:
             _, probs = classify_genre(music, start=start, duration=duration)
     except ConfigError as e:
@@ -253,9 +257,13 @@ def prepare_music(music, feature_config: dict, start: float = 0.0, duration: flo
     duration]`` a single time (:func:`dancegen.audio.features.music_features`); its
     :class:`~dancegen.audio.features.FeatureSet` carries the features, the beats and the tempo, so
     nothing decodes the song again. ``duration`` defaults to the rest of the song after ``start``.
-    Returns ``(feature_set, duration)`` (with ``return_audio`` also the decoded window ``(y, sr)``,
-    for the genre classifier); :class:`~dancegen.errors.ConfigError` for a window outside
-    the song."""
+    Returns ``(feature_set, duration)`` (with ``return_audio`` also the decoded window ``(y, sr,
+    analysis)`` for the genre classifier, :func:`pick_genre`: ``analysis`` is the features'
+    :class:`~dancegen.audio.beats.Analysis` where the classifier looks at the whole window, i.e. the
+    window is at most :data:`~dancegen.audio.genre.MAX_SECONDS` long, else None);
+    :class:`~dancegen.errors.ConfigError` for a window outside the song."""
+    from ..audio import genre
+    from ..audio.beats import analyse
     from ..audio.features import FeatureConfig, compute_features
     from ..audio.io import audio_duration, load_audio
 
@@ -269,8 +277,11 @@ def prepare_music(music, feature_config: dict, start: float = 0.0, duration: flo
     cfg = FeatureConfig.from_dict(feature_config)
     y, sr = load_audio(music, sr=cfg.sr, start=start, duration=duration, denoise=cfg.denoise)
     got = len(y) / sr
-    fs = compute_features(y, sr, cfg, duration=duration if got >= duration - 1.0 / sr else got, start=start)
-    return (fs, duration, (y, sr)) if return_audio else (fs, duration)
+    share = return_audio and sr == genre.SR and got <= genre.MAX_SECONDS
+    an = analyse(y, sr) if share else None
+    fs = compute_features(y, sr, cfg, duration=duration if got >= duration - 1.0 / sr else got, start=start,
+                          analysis=an)
+    return (fs, duration, (y, sr, an)) if return_audio else (fs, duration)
 
 
 def check_fps(fps, model_fps: float) -> float:
