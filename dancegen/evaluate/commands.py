@@ -30,15 +30,24 @@ def register(sub):
     e.set_defaults(func=cmd_evaluate)
 
     r = sub.add_parser("report", help="the paper's experiments: tables, figures, markdown (DIR/report.md)",
-                       description="Evaluate the six saved models (full, three ablations, two comparison models) on "
-                                   "the Dance with Melody val split and on unseen songs; write DIR/report.md, "
-                                   "DIR/report.json and PNG figures. Missing models are reported as missing. "
+                       description="Evaluate a set of saved models on the Dance with Melody val split and on unseen "
+                                   "songs; write DIR/report.md, DIR/report.json and PNG figures. --set 2d (the "
+                                   "default): the six 2D models (full, three ablations, two comparison models); "
+                                   "--set 3d: the 3D generator (the bundled full model, the full model and three "
+                                   "ablations at 1,500 steps, two 3D comparison models; scripts/train_all3d.sh), "
+                                   "with the realism and beat figures. Missing models are reported as missing. "
                                    f"--data, --models-dir and --music may instead be given in the environment "
                                    f"variables {DATA_ENV}, {MODELS_DIR_ENV} and {REPORT_MUSIC_ENV} (a glob).")
     r.add_argument("-o", "--out", required=True, help="output folder")
+    r.add_argument("--set", dest="model_set", choices=("2d", "3d"), default="2d",
+                   help="model set: 2d (default) or 3d (the 3D generator)")
     r.add_argument("--models-dir", default=None,
-                   help="folder with <run>/model.safetensors for default (the full model), no_multiscale, "
-                        f"no_attention, no_hgr, gan_stgcn, vqvae_transformer (default: ${MODELS_DIR_ENV})")
+                   help="folder of the training runs: <run>/model.safetensors for default (the full model), "
+                        "no_multiscale, no_attention, no_hgr, gan_stgcn, vqvae_transformer (2d); full3d_1500, "
+                        "no_multiscale3d, no_attention3d, no_hgr3d, gan_stgcn3d, vqvae_transformer3d (3d) "
+                        f"(default: ${MODELS_DIR_ENV})")
+    r.add_argument("--model", action="append", default=[], metavar="NAME=FILE",
+                   help="use FILE for the model NAME of the set (e.g. full=my.safetensors); repeatable")
     r.add_argument("--data", default=None, help=f"Dance with Melody folder (default: ${DATA_ENV})")
     r.add_argument("--music", nargs="*", default=None,
                    help=f"unseen songs (default: the files matching ${REPORT_MUSIC_ENV}); --music with no file "
@@ -99,13 +108,20 @@ def cmd_report(args) -> int:
     import shlex
 
     from ..errors import ConfigError, DataError
-    from .report import ReportSettings, build_report, report_outputs
+    from .report import SETS, ReportSettings, build_report, report_outputs
 
     report_outputs(args.out, args.force).check()  # before anything is read
     data = _from_env(args.data, DATA_ENV, "--data", "data folder (Dance with Melody)")
     if not Path(data).is_dir():
         raise DataError(f"{data}: data folder not found; pass --data pointing at a Dance with Melody folder")
+    ms = SETS[args.model_set]
     models_dir = _from_env(args.models_dir, MODELS_DIR_ENV, "--models-dir", "models folder (the training runs)")
+    paths = {}
+    for item in args.model:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise ConfigError(f"--model {item}: write NAME=FILE, e.g. --model full=my.safetensors")
+        paths[name.strip()] = file
     pattern = None
     if args.music is None:
         pattern = _from_env(None, REPORT_MUSIC_ENV, "--music FILES (or --music alone to skip them)",
@@ -116,16 +132,19 @@ def cmd_report(args) -> int:
                               f"alone to skip them)")
     else:
         music = list(args.music)
-    parts = ["dancegen", "report", "-o", args.out, "--models-dir", models_dir, "--data", data]
+    parts = ["dancegen", "report", "-o", args.out] + (["--set", ms.name] if ms.name != "2d" else [])
+    parts += ["--models-dir", models_dir] + [x for n, f in paths.items() for x in ("--model", f"{n}={f}")]
+    parts += ["--data", data]
     parts += ["--music", *music] if args.music is not None else []
     parts += (["--quick"] if args.quick else []) + (["--seed", str(args.seed)] if args.seed else [])
     command = " ".join(shlex.quote(p) for p in parts)
     if pattern is not None:
         command += f"  ({REPORT_MUSIC_ENV}={pattern})"
-    settings = ReportSettings.quick_settings(args.seed) if args.quick else ReportSettings(seed=args.seed)
+    settings = ReportSettings.for_set(ms.name, quick=args.quick, seed=args.seed)
     res = build_report(args.out, models_dir, data, music, settings, progress=not args.quiet,
-                       force=args.force, command=command)
-    missing = [n for n, s in res["models"].items() if not s["status"].startswith("ok")]
+                       force=args.force, command=command, model_set=ms, paths=paths)
+    missing = [n for n, s in res["models"].items() if not s["status"].startswith("ok")
+               and not (s["optional"] and s["status"] == "missing")]
     print(f"{Path(args.out) / 'report.md'}: written in {res['seconds']:.0f} s"
           + (f"; missing or not available: {', '.join(missing)}" if missing else ""), file=sys.stderr)
     return 0

@@ -58,24 +58,29 @@ def window_stats(j: np.ndarray, fps: float) -> dict:
             "feet_distance": float(feet), "travel_speed": float(travel), "foot_sliding": slide}
 
 
-def windows(n: int, fps: float):
-    w, h = int(round(WINDOW_S * fps)), int(round(HOP_S * fps))
+def windows(n: int, fps: float, window_s: float = WINDOW_S, hop_s: float = HOP_S):
+    """``(start, end)`` frames of the windows of ``window_s`` seconds every ``hop_s`` of ``n`` frames."""
+    w, h = int(round(window_s * fps)), max(1, int(round(hop_s * fps)))
     return [(s, s + w) for s in range(0, n - w + 1, h)]
 
 
-def set_figures(dances3d: list, fps: float, camera=None) -> dict:
+def set_figures(dances3d: list, fps: float, camera=None, window_s: float = WINDOW_S, hop_s: float = HOP_S) -> dict:
     """Mean per-window figures and the 2D window features of a set of 3D dances (list of
-    ``(T, 17, 3)`` arrays)."""
+    ``(T, 17, 3)`` arrays). :class:`~dancegen.errors.DataError` when no dance is a window long."""
     from ..camera import CameraConfig, film
+    from ..errors import DataError
     from ..metrics.features import motion_features
 
     rows, fk, fg = [], [], []
     for j in dances3d:
         kp, _ = film(j, fps, camera or CameraConfig())
-        for a, b in windows(len(j), fps):
+        for a, b in windows(len(j), fps, window_s, hop_s):
             rows.append(window_stats(j[a:b], fps))
             fk.append(motion_features(kp[a:b], fps, "kinetic"))
             fg.append(motion_features(kp[a:b], fps, "geometric"))
+    if not rows:
+        raise DataError(f"no window of {window_s:g} s in {len(dances3d)} dance(s) of at most "
+                        f"{max((len(j) for j in dances3d), default=0)} frames")
     keys = rows[0].keys()
     stats = {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
     return {"stats": stats, "kinetic": np.asarray(fk), "geometric": np.asarray(fg), "n_windows": len(rows)}
@@ -97,6 +102,60 @@ def compare(gen: dict, real: dict) -> dict:
         out[f"{k}_real"] = real["stats"][k]
         out[f"{k}_ratio"] = v / real["stats"][k] if real["stats"][k] else np.nan
     return out
+
+
+def real_dances3d(root, ref_lengths=None, camera=None, canvas=(1920, 1080), progress: bool = False) -> tuple[list, list]:
+    """``(train, val)`` real dances for the 3D experiments, each a :class:`~dancegen.dance.Dance`
+    with ``joints3d`` on the reference skeleton ``ref_lengths`` (m; None: the takes' own,
+    :func:`dancegen.body3d.reference_lengths`) and the 2D keypoints the camera films (default
+    :class:`~dancegen.camera.CameraConfig`, kept on the canvas as a generated dance's are), so that
+    every 2D figure compares generated and real dances seen the same way.
+
+    ``root``: a Dance with Melody folder (the takes of ``splits/train.txt`` and ``splits/val.txt``
+    with a song, retimed and drift-free as :func:`real_takes`), or a folder of 3D dance ``.npz``
+    files (``joints3d`` in the :mod:`dancegen.body3d` layout, each with its music) whose stems
+    listed in ``val.txt`` are the val dances."""
+    from pathlib import Path
+
+    from ..camera import CameraConfig, film
+    from ..dance import Dance
+    from ..errors import DataError
+    from ..model.generate import keep_on_canvas
+
+    root = Path(root)
+    takes = {"train": [], "val": []}          # (joints, fps, music, offset, genre, name)
+    if (root / "splits").is_dir() or any(root.glob("DANCE_*")):
+        from ..data.motion3d_data import load_takes
+
+        for split in takes:
+            takes[split] = [(t["joints"], 25.0, t["music"], t["offset"], t["genre"], t["name"])
+                            for t in load_takes(root, split=split, progress=progress) if t.get("music")]
+    else:
+        files = sorted(root.glob("*.npz"))
+        if not files:
+            raise DataError(f"{root}: neither a Dance with Melody folder nor a folder of dance .npz files")
+        val_names = set((root / "val.txt").read_text().split()) if (root / "val.txt").exists() else set()
+        for f in files:
+            d = Dance.load(f)
+            if d.joints3d is None or d.joint3d_names != b3.JOINTS3D:
+                raise DataError(f"{f}: no 3D joints in the body3d layout; the 3D report needs real 3D dances "
+                                f"(joints3d with joint3d_names {', '.join(b3.JOINTS3D[:3])}, ...)")
+            if not d.music or not Path(d.music).exists():
+                raise DataError(f"{f}: its music file {d.music!r} is missing; the report dances to the music of "
+                                f"every take")
+            takes["val" if f.stem in val_names else "train"].append(
+                (d.joints3d, d.fps, d.music, d.offset, d.genre, d.name or f.stem))
+    if ref_lengths is None:
+        ref_lengths = b3.reference_lengths([t[0] for ts in takes.values() for t in ts])
+    cam = camera or CameraConfig()
+
+    def dance(j, fps, music, offset, genre, name):
+        j = b3.retarget(np.asarray(j, np.float64), ref_lengths).astype(np.float32)
+        kp, _ = film(j, fps, cam, canvas=canvas)
+        return Dance(keep_on_canvas(kp, canvas), fps, canvas=canvas, music=music, offset=float(offset), genre=genre,
+                     name=name, joints3d=j, joint3d_names=b3.JOINTS3D)
+
+    return [dance(*t) for t in takes["train"]], [dance(*t) for t in takes["val"]]
 
 
 def real_takes(root, split: str, ref_lengths) -> list:

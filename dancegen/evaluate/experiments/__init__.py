@@ -18,7 +18,11 @@ module                     result
 :mod:`.fig_ssim_psnr`      SSIM / PSNR of rendered frames per genre (Fig. 11)
 :mod:`.fig_training`       training curves and time from TensorBoard logs (Fig. 8)
 :mod:`.fig_frames`         rendered frames side by side (Fig. 12)
+:mod:`.realism3d`          3D set: windowed FID_k / FID_g, diversity and body figures against real dances
+:mod:`.beat_songs`         3D set: beat-align score, error, tempo and pass per unseen song
 =========================  ==========================================================================
+
+:mod:`.expectations` checks the paper's expectations on the results (no DanceSet: numbers only).
 
 ``dancegen report`` (:mod:`dancegen.evaluate.report`) composes all of them; ``dancegen evaluate``
 (:mod:`dancegen.evaluate.quality`) uses Table 2's, Table 3's and the SSIM/PSNR module for one model.

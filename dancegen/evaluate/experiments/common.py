@@ -40,6 +40,31 @@ def dance_metrics(kp, fps, offset, music_beats, canvas, ref_px=None) -> dict:
     return out
 
 
+def is3d(d) -> bool:
+    """Whether a dance carries 3D joints in the :mod:`dancegen.body3d` layout (a 3D generator's
+    output, or a real take of the 3D set)."""
+    from ...body3d import JOINTS3D
+
+    return d.joints3d is not None and d.joint3d_names == JOINTS3D
+
+
+def rules3d_row(joints3d, fps) -> dict:
+    """The 3D rules (:func:`dancegen.feedback.online3d.check3d`, each bone's reference = its median
+    length in the dance) over a whole dance: ``rule_breaks_per_1000`` = frames per 1000 with a bone
+    or symmetry fault, a joint jump or a foot below the floor; ``jumps_per_1000``,
+    ``below_floor_per_1000``; ``foot_slide_share`` = share of frames with a sliding contact foot
+    (reported apart: real ballroom steps glide, docs/generation3d.md)."""
+    from ...feedback.online3d import check3d
+
+    c = check3d(joints3d, fps)
+    n = max(1, len(joints3d))
+    broken = c["bones"] | c["symmetry"] | c["jump"] | c["below_floor"]
+    return {"rule_breaks_per_1000": 1000.0 * float(broken.sum()) / n,
+            "jumps_per_1000": 1000.0 * float(c["jump"].sum()) / n,
+            "below_floor_per_1000": 1000.0 * float(c["below_floor"].sum()) / n,
+            "foot_slide_share": float(c["foot_slide"].mean())}
+
+
 def song_name(path) -> str:
     """``.../<song>/song.ogg`` -> ``<song>``; otherwise the file stem."""
     p = Path(path)
@@ -85,13 +110,22 @@ def nanmean_cols(rows: list[list[float]]) -> list[float]:
     return out
 
 
+def catch_singular(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), singular)``: ``singular`` tells whether scipy warned of a singular
+    matrix on the way (a Frechet distance over fewer windows than features), the warning kept quiet."""
+    from scipy.linalg import LinAlgWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LinAlgWarning)
+        out = fn(*args, **kwargs)
+    return out, any(issubclass(w.category, LinAlgWarning) for w in caught)
+
+
 def set_metrics(gen_dances, real_dances, window_s: float = 8.0, hop_s: float = 4.0) -> dict:
     """FID_k, FID_g and diversity of ``gen_dances`` against ``real_dances`` on windows of
     ``window_s`` seconds every ``hop_s`` (features standardised on the real windows). ``nan`` values
     and a ``"note"`` when there are too few windows; ``note_k`` / ``note_g`` when a covariance is
     singular."""
-    from scipy.linalg import LinAlgWarning
-
     from ...metrics import diversity, frechet_distance, normalize_features
     from ...metrics.classify import window_features
 
@@ -101,10 +135,9 @@ def set_metrics(gen_dances, real_dances, window_s: float = 8.0, hop_s: float = 4
             g = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in gen_dances])
             r = np.concatenate([window_features(d.keypoints, d.fps, window_s, hop_s, kind=kind) for d in real_dances])
             rn, gn = normalize_features(r, g)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", LinAlgWarning)
-                out[f"fid_{short}"] = float(frechet_distance(gn, rn))
-            if any(issubclass(w.category, LinAlgWarning) for w in caught):
+            fid, singular = catch_singular(frechet_distance, gn, rn)
+            out[f"fid_{short}"] = float(fid)
+            if singular:
                 out[f"note_{short}"] = (f"singular covariance ({len(g)} generated, {len(r)} real windows of "
                                         f"{g.shape[1]} features): FID_{short} is less accurate")
             out[f"div_{short}"] = float(diversity(gn))

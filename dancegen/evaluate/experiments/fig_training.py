@@ -1,5 +1,6 @@
 """Training loss and time of each run (paper Fig. 8): TensorBoard scalars of ``<run>/tb/version_0``
-(read with tensorboard's ``EventAccumulator``) and ``<run>/train_info.json``."""
+(read with tensorboard's ``EventAccumulator``) and ``<run>/train_info.json``; for a 3D run (no
+TensorBoard logs) the training log kept in its ``last.pt`` and the ``info`` of its model file."""
 from __future__ import annotations
 
 import json
@@ -19,16 +20,49 @@ def minutes(training: dict) -> float:
     return m
 
 
-def read_training(run_dir, gap_s: float = 600.0) -> dict:
+#: a 3D run's log record -> the figure's ``loss`` (seq2seq3d: the mixture NLL; GAN: reconstruction;
+#: VQ: reconstruction in stage 1, cross entropy in stage 2) and ``train/pos`` (where logged)
+LOSS_KEYS3D = ("nll", "rec", "ce")
+
+
+def read_checkpoint_log(path) -> dict:
+    """Curves of a 3D run from the training log inside its ``last.pt`` (read with
+    ``weights_only=True``): ``{tag: {"step", "value", "minutes"}}`` for ``loss``
+    (:data:`LOSS_KEYS3D`) and ``train/pos``; empty when there is no such file or log."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    import torch
+
+    try:
+        log = json.loads(torch.load(path, map_location="cpu", weights_only=True)["state"]).get("log", [])
+    except Exception:       # an unreadable or foreign checkpoint: no curves (the table says so)
+        return {}
+    curves: dict = {}
+    for rec in log:
+        for tag, keys in (("loss", LOSS_KEYS3D), ("train/pos", ("pos",))):
+            v = next((rec[k] for k in keys if isinstance(rec.get(k), (int, float))), None)
+            if v is None or "step" not in rec:
+                continue
+            c = curves.setdefault(tag, {"step": [], "value": [], "minutes": []})
+            c["step"].append(int(rec["step"]))
+            c["value"].append(float(v))
+            c["minutes"].append(float(rec.get("elapsed_min", float("nan"))))
+    return curves
+
+
+def read_training(run_dir, gap_s: float = 600.0, info: dict | None = None) -> dict:
     """Training curves and facts of a run folder.
 
     Returns ``{"curves": {tag: {"step": [...], "value": [...], "minutes": [...]}}, "minutes": total,
     "info": {...}}``; ``minutes`` is the elapsed wall-clock time of the logged steps, summed over
     consecutive events, where a pause longer than ``gap_s`` (an interrupted and resumed run) counts
     as zero. A resumed run logs its steps again: the latest event of a step wins. Empty when the run
-    has no logs."""
+    has no logs. A 3D run (no TensorBoard logs): the curves of :func:`read_checkpoint_log`, and
+    ``info`` (the model file's: ``epochs``, ``steps``, ``train_minutes``) stands in for
+    ``train_info.json``."""
     run_dir = Path(run_dir)
-    out = {"curves": {}, "minutes": float("nan"), "info": {}}
+    out = {"curves": {}, "minutes": float("nan"), "info": dict(info or {})}
     info_p = run_dir / "train_info.json"
     if info_p.exists():
         try:
@@ -37,6 +71,7 @@ def read_training(run_dir, gap_s: float = 600.0) -> dict:
             out["info"] = {"error": f"{info_p}: unreadable ({e})"}
     tb = run_dir / "tb" / "version_0"
     if not tb.is_dir() or not any(tb.glob("events.out.tfevents.*")):
+        out["curves"] = read_checkpoint_log(run_dir / "last.pt")
         return out
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -68,7 +103,8 @@ def read_training(run_dir, gap_s: float = 600.0) -> dict:
 
 
 def run(dances: DanceSet, names=None) -> dict:
-    """``{name: read_training(its run folder)}`` for every model with a file path (found or not)."""
+    """``{name: read_training(its run folder)}`` for every model with a file path (found or not);
+    the ``info`` of a loaded model file fills in what the run folder lacks."""
     names = list(dances.models) if names is None else list(names)
-    return {n: read_training(dances.models[n].run_dir) for n in names
+    return {n: read_training(dances.models[n].run_dir, info=dances.models[n].info) for n in names
             if n in dances.models and dances.models[n].run_dir is not None}

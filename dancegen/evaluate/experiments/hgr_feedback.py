@@ -7,13 +7,15 @@ Per dance: bone deviation D_bone (paper Eq. 4, :func:`dancegen.feedback.structur
 mean over frames) against the generator's reference bone lengths in px (a 3D model: each dance's
 own ``reference_bone_lengths``), jerk, acceleration, beat alignment error, max stretch, and in the
 stress test the frames the structure check flags per 1000. Ground truth: each real take against its
-own reference.
+own reference. A 3D dance also gets the 3D rules over the final dance (:func:`.common.rules3d_row`)
+and, in ``loop``, what the 3D HGR loop did while generating (``meta["hgr3d"]``, summed over the
+dances; ``loop_acts_per_1000``: its actions per 1000 frames).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .common import dance_row, mean_rows
+from .common import dance_row, is3d, mean_rows, rules3d_row
 from .runner import DanceSet, Request
 
 GLITCH_RATE = 0.02
@@ -44,12 +46,25 @@ def requests(dances: DanceSet, model: str = "full", glitch_rate: float = GLITCH_
     return out
 
 
+def loop_counts(ds) -> dict:
+    """The 3D HGR loop's counts (``meta["hgr3d"]``) summed over dances (``frames`` included)."""
+    out: dict = {}
+    for d in ds:
+        for k, v in d.meta.get("hgr3d", {}).items():
+            out[k] = out.get(k, 0) + int(v)
+    return out
+
+
 def _row(dances, name, d, with_flags=False) -> dict:
     ref = _ref(dances, name, d.keypoints)
     r = dance_row(d.keypoints, d.fps, d.offset, dances.music_beats(d.music), d.canvas, ref)
     row = {"bone_deviation": mean_bone_deviation(d.keypoints, ref), "jerk": r["jerk"],
            "acceleration": r["acceleration"], "beat_alignment_error": r["beat_alignment_error"],
            "max_stretch": r["max_stretch"]}
+    if is3d(d):
+        row.update(rules3d_row(d.joints3d, d.fps))
+        loop = {k: v for k, v in d.meta.get("hgr3d", {}).items() if k != "frames"}
+        row["loop_acts_per_1000"] = 1000.0 * sum(loop.values()) / max(1, d.n_frames)
     if with_flags:
         from ...feedback.structure import analyze
 
@@ -72,6 +87,8 @@ def run(dances: DanceSet, model: str = "full", glitch_rate: float = GLITCH_RATE)
             continue
         hg[split] = {"on": mean_rows([_row(dances, model, d) for d in on]),
                      "off": mean_rows([_row(dances, model, d) for d in off]), "n": len(on)}
+        if m.is_3d:
+            hg[split]["loop"] = loop_counts(on)
     if glitch_rate and dances.val:
         on = dances.gen_val(model, feedback=True, glitch_rate=glitch_rate)
         off = dances.gen_val(model, feedback=False, glitch_rate=glitch_rate)
@@ -89,4 +106,6 @@ def run(dances: DanceSet, model: str = "full", glitch_rate: float = GLITCH_RATE)
                                              for r in dances.val])),
             "jerk": gt["jerk"], "beat_alignment_error": gt["beat_alignment_error"],
             "ref": "each real take's own reference_bone_lengths (97th percentile per bone)"}
+        if all(is3d(r) for r in dances.val):
+            hg["ground_truth_val"].update(mean_rows([rules3d_row(r.joints3d, r.fps) for r in dances.val]))
     return hg

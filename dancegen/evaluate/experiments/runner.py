@@ -28,9 +28,10 @@ class ModelEntry:
 
     ``status`` before :meth:`Runner.load`: ``found`` (a model file), ``checkpoint`` (only a
     ``last.ckpt``: training unfinished) or ``missing``; after: ``ok``, ``ok (last.ckpt)``,
-    ``missing`` or ``not available`` (with ``reason``). ``is_3d``, ``fps`` and ``ref_px`` (the 2D
-    reference bone lengths in px; None for a 3D model, whose dances use a per-dance reference) are
-    read from the loaded file."""
+    ``missing`` or ``not available`` (with ``reason``). ``is_3d``, ``fps``, ``ref_px`` (the 2D
+    reference bone lengths in px; None for a 3D model, whose dances use a per-dance reference),
+    ``ref3d`` (a 3D model's reference skeleton, m) and ``info`` (the file's training facts) are read
+    from the loaded file. ``train``: the command that makes the file (shown when it is missing)."""
     name: str
     label: str
     path: str | None                 # model file; None: the bundled default
@@ -42,6 +43,9 @@ class ModelEntry:
     is_3d: bool = False
     fps: float = float("nan")
     ref_px: np.ndarray | None = None
+    ref3d: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+    train: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,7 +58,8 @@ class ModelEntry:
 
     def as_json(self) -> dict:
         return {"path": self.path, "status": self.status, "reason": self.reason, "label": self.label,
-                "kind": self.kind, "feedback": self.feedback, "optional": self.optional, "is_3d": self.is_3d}
+                "kind": self.kind, "feedback": self.feedback, "optional": self.optional, "is_3d": self.is_3d,
+                "train": self.train}
 
 
 @dataclass(frozen=True)
@@ -227,7 +232,9 @@ class Runner:
 
     ``loader(path) -> bundle`` and ``generate(bundle, request) -> Generation`` default to
     :func:`load_model` and :func:`generate_one` (tests pass fakes). ``loads`` and ``calls`` count
-    what was done. ``strict``: a load or generation error is raised rather than marking the model."""
+    what was done, ``timings`` the seconds spent (``generate_s``, ``<experiment>_s``: each
+    experiment's :func:`run_experiments` step). ``strict``: a load or generation error is raised
+    rather than marking the model."""
 
     def __init__(self, loader: Callable | None = None, generate: Callable | None = None,
                  progress: Progress | None = None, log=sys.stderr, strict: bool = False):
@@ -239,6 +246,7 @@ class Runner:
         self.calls = 0
         self.log = log
         self.strict = strict
+        self.timings: dict = {}
 
     def load(self, models: dict[str, ModelEntry]) -> dict[str, ModelEntry]:
         """Load every ``found`` / ``checkpoint`` entry (once; already loaded ones are kept) and set its
@@ -262,6 +270,8 @@ class Runner:
             m.fps = float(getattr(b, "fps", float("nan")))
             m.kind = m.kind or str(getattr(b, "kind", "3d" if m.is_3d else "seq2seq"))
             m.ref_px = None if m.is_3d else np.asarray(b.ref_lengths, np.float64) * float(b.body_scale)
+            m.ref3d = np.asarray(b.ref_lengths, np.float64) if m.is_3d else None
+            m.info = dict(getattr(b, "info", None) or {})
         return models
 
     def fill(self, dances: DanceSet, requests: Iterable[Request]) -> DanceSet:
@@ -298,14 +308,20 @@ def run_experiments(dances: DanceSet, runner: Runner, experiments: list) -> dict
     """``experiments``: ``(key, module, kwargs)`` triples. Generates what they all ask for
     (``module.requests(dances, **kwargs)``) once, then runs each (``module.run(dances, **kwargs)``);
     returns ``{key: result}``."""
+    import time
+
     reqs = []
     for _, mod, kw in experiments:
         if hasattr(mod, "requests"):
             reqs += mod.requests(dances, **kw)
+    t = time.perf_counter()
     runner.fill(dances, reqs)
+    runner.timings["generate_s"] = round(runner.timings.get("generate_s", 0.0) + time.perf_counter() - t, 1)
     out = {}
     for key, mod, kw in experiments:
+        t = time.perf_counter()
         out[key] = mod.run(dances, **kw)
+        runner.timings[f"{key}_s"] = round(time.perf_counter() - t, 1)
         runner.progress.step(key)
     return out
 

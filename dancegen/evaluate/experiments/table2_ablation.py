@@ -5,6 +5,9 @@ free-running joint position error against the real take (px), smoothness (speed,
 jerk), bone stats, FID_k / FID_g and diversity of the generated against the real val dances,
 genre accuracy (classifier trained on the train takes), decoder ms/frame (median over takes).
 Unseen songs: the same beat and smoothness numbers per song, FID against the real val dances.
+Dances with 3D joints (the 3D set) also get the 3D rules over the whole dance
+(:func:`.common.rules3d_row`: rule breaks, joint jumps, feet below the floor per 1000 frames, share
+of frames with a sliding foot).
 
 Reference rows: ``ground_truth`` (the real val takes with their music; JPE 0; its FID is the real
 *train* dances against the real val dances, the floor a model can reach, when the set has train
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import dance_row, mean_rows, set_metrics, song_name
+from .common import dance_row, is3d, mean_rows, rules3d_row, set_metrics, song_name
 from .runner import DanceSet, Request
 
 
@@ -40,7 +43,7 @@ def references(dances: DanceSet, window_s: float = 8.0, hop_s: float = 4.0) -> d
     clf = dances.genre_classifier()
     gt_rows, ws_rows, hits = [], [], []
     for i, r in enumerate(real):
-        gt = dance_row(r.keypoints, r.fps, r.offset, dances.music_beats(r.music), r.canvas)
+        gt = _row(r, r.offset, dances.music_beats(r.music))
         gt.update(take=r.name, genre=r.genre, jpe_px=0.0)
         gt_rows.append(gt)
         o = real[(i + 1) % len(real)]
@@ -71,6 +74,14 @@ def references(dances: DanceSet, window_s: float = 8.0, hop_s: float = 4.0) -> d
     return {"val": val, "unseen": unseen}
 
 
+def _row(d, offset, beats, ref_px=None) -> dict:
+    """:func:`.common.dance_row` of a dance, with the 3D rules when it has 3D joints."""
+    row = dance_row(d.keypoints, d.fps, offset, beats, d.canvas, ref_px)
+    if is3d(d):
+        row.update(rules3d_row(d.joints3d, d.fps))
+    return row
+
+
 def model_rows(dances: DanceSet, name: str, window_s: float = 8.0,
                hop_s: float = 4.0) -> tuple[dict | None, dict | None]:
     """``(val entry, unseen entry)`` of one model (None where it has no dances)."""
@@ -84,7 +95,7 @@ def model_rows(dances: DanceSet, name: str, window_s: float = 8.0,
         for c, req in zip(dances.val, reqs):
             g = dances.get(req)
             d = g.dance
-            row = dance_row(d.keypoints, d.fps, d.offset, dances.music_beats(c.music), d.canvas, m.ref_px)
+            row = _row(d, d.offset, dances.music_beats(c.music), m.ref_px)
             n = min(d.n_frames, c.n_frames)
             row["jpe_px"] = float(joint_position_error(d.keypoints[:n], c.keypoints[:n]))
             row["ms_per_frame"] = g.ms_per_frame
@@ -100,7 +111,7 @@ def model_rows(dances: DanceSet, name: str, window_s: float = 8.0,
         for s, req in zip(dances.songs, ureqs):
             g = dances.get(req)
             d = g.dance
-            row = dance_row(d.keypoints, d.fps, 0.0, dances.music_beats(s), d.canvas, m.ref_px)
+            row = _row(d, 0.0, dances.music_beats(s), m.ref_px)
             row.update(song=song_name(s), seconds=round(d.duration, 2), genre=d.genre, tempo=d.meta.get("tempo"),
                        ms_per_frame=g.ms_per_frame)
             rows.append(row)

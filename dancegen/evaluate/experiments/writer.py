@@ -2,15 +2,17 @@
 
 Input: the report dict (``dancegen.evaluate.report.build_report``): run facts (``command``,
 ``date``, ``git_commit``, ``machine``, ``data``, ``music``, ``settings``, ``val_takes``,
-``seconds``), ``models`` (:meth:`~.runner.ModelEntry.as_json` per name, in table order) and one
-entry per experiment (``table2``, ``hgr_feedback``, ``table3``, ``beat_vs_length``,
-``smoothness_vs_length``, ``ssim_psnr``, ``training``, ``frames``), each the plain data its module's
-``run`` returned. Nothing here computes a metric.
+``seconds``, ``timings``, ``set``: ``2d`` or ``3d``), ``models`` (:meth:`~.runner.ModelEntry.as_json`
+per name, in table order), one entry per experiment (``table2``, ``hgr_feedback``, ``table3``,
+``beat_vs_length``, ``smoothness_vs_length``, ``ssim_psnr``, ``training``, ``frames``; the 3D set
+also ``realism`` and ``beat_songs``), each the plain data its module's ``run`` returned, and
+``expectations`` (:func:`.expectations.check`). Nothing here computes a metric.
 """
 from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from .common import song_name
 from .fig_training import minutes as training_minutes
 
-COLORS = {"full": "C0", "full_35min": "C9", "no_multiscale": "C4", "no_attention": "C5", "no_hgr": "C6",
+COLORS = {"full": "C0", "full_35min": "C9", "full_1500": "C9", "no_multiscale": "C4", "no_attention": "C5", "no_hgr": "C6",
           "gan_stgcn": "C1", "vqvae_transformer": "C2", "ground_truth": "k", "wrong_song": "0.6"}
 
 
@@ -74,18 +76,25 @@ def _color(n, i=0):
 # ------------------------------------------------------------------------------------------ markdown
 def md_header(res) -> list[str]:
     st = res["settings"]
-    L = ["# dancegen experiments report", "",
+    tm = res.get("timings", {})
+    L = ["# dancegen experiments report" + (f": {res['set_title']}" if res.get("set_title") else ""), "",
          f"- command: `{res['command']}`",
          f"- date: {res['date']}; git commit {res['git_commit']}; {res['machine']}; "
-         f"the report took {res.get('seconds', float('nan')):.0f} s",
+         f"the report took {res.get('seconds', float('nan')):.0f} s"
+         + (" (" + ", ".join(f"{k[:-2].replace('_', ' ')} {v:.0f} s" for k, v in tm.items()) + ")" if tm else ""),
          f"- data: `{res['data']}` val takes: "
          + ", ".join(f"{t['take']} ({t['genre']}, {t['seconds']:.1f} s)" for t in res["val_takes"]),
          f"- unseen songs: {', '.join(song_name(s) for s in res['music']) or 'none'}"
          + (f" (first {st['unseen_max_s']:g} s of each)" if st["unseen_max_s"] else " (whole songs)")]
     if st["quick"]:
         L.append("- **quick mode**: short excerpts; the numbers only check that the pipeline works")
-    L += [f"- seed {st['seed']}; FID windows {st['fid_window_s']:g} s every {st['fid_hop_s']:g} s", ""]
-    return L
+    L += [f"- seed {st['seed']}; FID windows {st['fid_window_s']:g} s every {st['fid_hop_s']:g} s"]
+    if res.get("set") == "3d":
+        L.append("- real dances: the 3D takes on the generators' reference skeleton (retimed, drift-free), filmed "
+                 "by the generator's default camera (`front`) as every generated dance is, so every 2D number "
+                 "compares dances seen the same way; realism windows "
+                 f"{st.get('realism_window_s', 5.0):g} s every {st.get('realism_hop_s', 2.5):g} s")
+    return L + [""]
 
 
 def md_models(res) -> list[str]:
@@ -140,16 +149,29 @@ def md_table2(res) -> list[str]:
              if k in v["set"]]
     if notes:
         L += ["", "FID notes: " + "; ".join(notes) + "."]
+    three = "rule_breaks_per_1000" in val["ground_truth"]["mean"]
     L += ["", "More numbers (val split): beat-align scores (σ = 0.05 s; Bailando form = mean over music beats, "
-          "FACT form = mean over motion beats), jerk, FID_g, diversity of the kinetic features.", "",
-          "| model | BAS Bailando | BAS FACT | jerk (px/s³) | max stretch | FID_g | div_k (real) |",
-          "|---|---|---|---|---|---|---|"]
+          "FACT form = mean over motion beats), jerk, FID_g, diversity of the kinetic features"
+          + ("; the 3D rules over each whole dance (`dancegen.feedback.online3d.check3d`): rule breaks = frames "
+             "with a bone or symmetry fault, a joint jump or a foot below the floor, per 1000 frames; foot "
+             "sliding = share of frames with a contact foot sliding (real ballroom steps glide too)" if three else "")
+          + ".", "",
+          "| model | BAS Bailando | BAS FACT | jerk (px/s³) | max stretch | FID_g | div_k (real) |"
+          + (" rule breaks /1000 | jumps /1000 | below floor /1000 | foot sliding | unseen rule breaks /1000 |"
+             if three else ""),
+          "|---|---|---|---|---|---|---|" + ("---|---|---|---|---|" if three else "")]
     for n in [n for n in models if n in val] + ["ground_truth"]:
         v = val[n]
         s = v.get("set", {})
-        L.append(f"| {_label(res, n)} | {fmt(v['mean']['bas_bailando'])} | {fmt(v['mean']['bas_fact'])} | "
-                 f"{fmt(v['mean']['jerk'], '.0f')} | {fmt(v['mean']['max_stretch'])} | {fmt(s.get('fid_g'), '.2f')} | "
-                 f"{fmt(s.get('div_k'), '.2f')} ({fmt(s.get('div_k_real'), '.2f')}) |")
+        row = (f"| {_label(res, n)} | {fmt(v['mean']['bas_bailando'])} | {fmt(v['mean']['bas_fact'])} | "
+               f"{fmt(v['mean']['jerk'], '.0f')} | {fmt(v['mean']['max_stretch'])} | {fmt(s.get('fid_g'), '.2f')} | "
+               f"{fmt(s.get('div_k'), '.2f')} ({fmt(s.get('div_k_real'), '.2f')}) |")
+        if three:
+            m, u = v["mean"], uns.get(n, {}).get("mean", {})
+            row += (f" {fmt(m.get('rule_breaks_per_1000'), '.1f')} | {fmt(m.get('jumps_per_1000'), '.1f')} | "
+                    f"{fmt(m.get('below_floor_per_1000'), '.1f')} | {fmt(m.get('foot_slide_share'), '.2f')} | "
+                    f"{fmt(u.get('rule_breaks_per_1000'), '.1f') if u else '—'} |")
+        L.append(row)
     return L + [""]
 
 
@@ -159,13 +181,23 @@ def md_hgr(res, model="full") -> list[str]:
     if not hg:
         st = res["models"].get(model, {}).get("status", "missing")
         return L + [f"Not measured: the full model is {st}.", ""]
+    three = any("rule_breaks_per_1000" in hg.get(sp, {}).get("on", {}) for sp in ("val", "unseen"))
     L += ["Bone deviation D_bone (paper Eq. 4, mean over frames; reference: " + hg["ref"] + "), jerk "
-          "(px/s³), beat alignment error (s), max stretch (largest bone length / reference - 1).", "",
-          "| split | feedback | bone deviation | jerk | beat err | max stretch |", "|---|---|---|---|---|---|"]
+          "(px/s³), beat alignment error (s), max stretch (largest bone length / reference - 1)"
+          + ("; 3D: rule breaks per 1000 frames and foot sliding over the final dance (as in Table 2), and the "
+             "loop's actions while generating per 1000 frames (resampled or blended joint jumps, pinned feet, "
+             "lifted feet)" if three else "") + ".", "",
+          "| split | feedback | bone deviation | jerk | beat err | max stretch |"
+          + (" rule breaks /1000 | foot sliding | loop actions /1000 |" if three else ""),
+          "|---|---|---|---|---|---|" + ("---|---|---|" if three else "")]
 
     def line(head, k, r):
-        return (f"| {head} | {k} | {fmt(r['bone_deviation'], '.4f')} | {fmt(r['jerk'], '.0f')} | "
-                f"{fmt(r['beat_alignment_error'])} | {fmt(r['max_stretch'])} |")
+        out = (f"| {head} | {k} | {fmt(r['bone_deviation'], '.4f')} | {fmt(r['jerk'], '.0f')} | "
+               f"{fmt(r['beat_alignment_error'])} | {fmt(r.get('max_stretch'))} |")
+        if three:
+            out += (f" {fmt(r.get('rule_breaks_per_1000'), '.1f')} | {fmt(r.get('foot_slide_share'), '.2f')} | "
+                    f"{fmt(r.get('loop_acts_per_1000'), '.1f')} |")
+        return out
 
     for split in ("val", "unseen"):
         if split in hg:
@@ -176,8 +208,14 @@ def md_hgr(res, model="full") -> list[str]:
     gv = hg.get("ground_truth_val")
     if gv:
         L.append(f"| val | ground truth | {fmt(gv['bone_deviation'], '.4f')}³ | {fmt(gv['jerk'], '.0f')} | "
-                 f"{fmt(gv['beat_alignment_error'])} | — |")
+                 f"{fmt(gv['beat_alignment_error'])} | — |"
+                 + (f" {fmt(gv.get('rule_breaks_per_1000'), '.1f')} | {fmt(gv.get('foot_slide_share'), '.2f')} | — |"
+                    if three else ""))
         L += ["", "³ against " + gv["ref"] + "."]
+    loops = {sp: hg[sp]["loop"] for sp in ("val", "unseen") if "loop" in hg.get(sp, {})}
+    if loops:
+        L += ["", "The 3D HGR loop's counts with the feedback on (summed over the dances): " + "; ".join(
+            f"{sp}: " + ", ".join(f"{k} {v}" for k, v in c.items()) for sp, c in loops.items()) + "."]
     if gl:
         L += ["", "⁴ Stress test with a generator that breaks the rules: on "
               f"{100 * gl['rate']:g}% of the decoder steps "
@@ -227,23 +265,149 @@ def ssim_table(sp: dict, label) -> list[str]:
     return L
 
 
+def md_expectations(res) -> list[str]:
+    """The paper's expectations and what the numbers say (:func:`.expectations.check`)."""
+    from .expectations import METRICS
+
+    ex = res.get("expectations")
+    if not ex:
+        return []
+    L = ["## The paper's expectations against these numbers", "",
+         "Each line compares two numbers of the tables below (worked out by the report, not written by hand): "
+         "**confirmed** when every measured comparison holds, **not confirmed** when none does, **partly "
+         "confirmed** otherwise, **not measured** when a model is missing or a value is not finite.", "",
+         "| expectation | verdict | comparisons (✓ holds, ✗ does not) |", "|---|---|---|"]
+    for e in ex:
+        parts = []
+        for c in e["comparisons"]:
+            spec = METRICS[c["metric"]].spec
+            mark = {True: "✓", False: "✗", None: "·"}[c["holds"]]
+            what = (f"{fmt(c['value_better'], spec)} vs {fmt(c['value_worse'], spec)}" if c["holds"] is not None
+                    else f"not measured: {c['why']}")
+            parts.append(f"{mark} {c['label']}, {c['better']} {'<' if c['expected'] == 'lower' else '>'} "
+                         f"{c['worse']}: {what}")
+        L.append(f"| {e['claim']} | **{e['verdict']}** ({e['measured']} of {e['total']} comparisons measured) | "
+                 + "<br>".join(parts) + " |")
+    return L + [""]
+
+
+REALISM_FIGS = (("wrist_above_shoulder", "wrist above shoulder", ".3f"), ("knee_angle_std", "knee angle std (°)", ".1f"),
+                ("feet_distance", "feet distance (torso)", ".2f"), ("travel_speed", "travel speed (m/s)", ".3f"),
+                ("foot_sliding", "foot sliding (m/s)", ".3f"))
+
+
+def md_realism(res) -> list[str]:
+    """The realism figures of the 3D set (:mod:`.realism3d`)."""
+    rz = res.get("realism")
+    if rz is None:
+        return []
+    L = ["## Realism (3D dances)", "",
+         f"`dancegen.evaluate.realism` on windows of {rz['window_s']:g} s every {rz['hop_s']:g} s: FID_k / FID_g of "
+         "the default camera's 2D kinetic / geometric window features against the real val windows (standardised "
+         "on them), diversity (mean pairwise distance of the same features; the real val dances' in brackets), "
+         "the share of frames with a wrist above its shoulder, the knee angle's standard deviation in a window, "
+         "the ankle distance in torso lengths, the root's speed on the floor and the speed of a planted foot; "
+         "each figure with its ratio to the real val dances' in brackets. *real train*: the real train takes "
+         "against the real val takes (the reference a model can hope for)."]
+    if rz.get("note"):
+        return L + ["", f"Not measured: {rz['note']}.", ""]
+    L += ["", "| model | FID_k | FID_g | div_k (real) | div_g (real) | "
+          + " | ".join(lab for _, lab, _ in REALISM_FIGS) + " | windows |", "|---" * (6 + len(REALISM_FIGS)) + "|"]
+
+    def row(label, v):
+        if "note" in v:
+            return f"| {label} | {v['note']} |" + " |" * (5 + len(REALISM_FIGS))
+        return (f"| {label} | {fmt(v['FID_k'], '.2f')} | {fmt(v['FID_g'], '.2f')} | {fmt(v['div_k'], '.2f')} "
+                f"({fmt(v['div_k_real'], '.2f')}) | {fmt(v['div_g'], '.2f')} ({fmt(v['div_g_real'], '.2f')}) | "
+                + " | ".join(f"{fmt(v[k], sp)} ({fmt(v.get(k + '_ratio'), '.2f')})" for k, _, sp in REALISM_FIGS)
+                + f" | {v.get('n_windows', '—')} |")
+
+    val = rz["val"]
+    names = [n for n in res["models"] if n in val]
+    for n in names:
+        L.append(row(_label(res, n), val[n]))
+    for n, s in res["models"].items():
+        if n not in val and _shown(s) and s.get("is_3d", True):
+            L.append(f"| {s['label']} | {s['status']} |" + " |" * (5 + len(REALISM_FIGS)))
+    if "real_train" in val:
+        L.append(row("real train", val["real_train"]))
+    ref = next((val[n] for n in names + ["real_train"] if n in val and "note" not in val[n]), None)
+    if ref is not None:
+        L.append("| real val | 0 | 0 | — | — | " + " | ".join(fmt(ref[k + "_real"], sp) for k, _, sp in REALISM_FIGS)
+                 + f" | {rz.get('real_val_windows', '—')} |")
+    uns = rz["unseen"]
+    if uns:
+        L += ["", "Unseen songs against the real val dances:", "",
+              "| model | FID_k | FID_g | div_k (real) | div_g (real) | travel speed (m/s) | foot sliding (m/s) | "
+              "windows |", "|---|---|---|---|---|---|---|---|"]
+        for n in [n for n in res["models"] if n in uns]:
+            v = uns[n]
+            if "note" in v:
+                L.append(f"| {_label(res, n)} | {v['note']} | | | | | | |")
+                continue
+            L.append(f"| {_label(res, n)} | {fmt(v['FID_k'], '.2f')} | {fmt(v['FID_g'], '.2f')} | "
+                     f"{fmt(v['div_k'], '.2f')} ({fmt(v['div_k_real'], '.2f')}) | {fmt(v['div_g'], '.2f')} "
+                     f"({fmt(v['div_g_real'], '.2f')}) | {fmt(v['travel_speed'], '.3f')} | "
+                     f"{fmt(v['foot_sliding'], '.3f')} | {v.get('n_windows', '—')} |")
+    return L + [""]
+
+
+def md_beat_songs(res) -> list[str]:
+    """The beat figures per unseen song (:mod:`.beat_songs`)."""
+    bs = res.get("beat_songs")
+    if bs is None:
+        return []
+    st = res["settings"]
+    L = ["## Beat on the unseen songs", "",
+         "Each model dances each unseen song from 0 s"
+         + (f" for {st['unseen_max_s']:g} s" if st.get("unseen_max_s") else "")
+         + " (the dances of Table 2's unseen columns). Per song: BAS (Bailando, σ 0.05 s) / beat alignment error "
+         f"(s); ✓ when BAS >= {bs['bas_min']:g} and the error <= {bs['err_max']:g} s "
+         "(`benchmarks/bench_beat_any_tempo.py`'s pass).", ""]
+    if not bs["songs"] or not bs["models"]:
+        return L + ["No unseen song or no available model." if not bs["songs"] else "No available model.", ""]
+    L += ["| model | " + " | ".join(bs["songs"]) + " | passed | median BAS | median err (s) |",
+          "|---" * (len(bs["songs"]) + 4) + "|"]
+    first = None
+    for n, v in bs["models"].items():
+        first = first or v
+        L.append(f"| {_label(res, n)} | " + " | ".join(
+            f"{fmt(r['bas'], '.2f')} / {fmt(r['err'], '.3f')} {'✓' if r['pass'] else '✗'}" for r in v["songs"])
+            + f" | {v['passed']}/{v['n']} | {fmt(v['median_bas'])} | {fmt(v['median_err'])} |")
+    for n, s in res["models"].items():
+        if n not in bs["models"] and _shown(s):
+            L.append(f"| {s['label']} | {s['status']} |" + " |" * (len(bs["songs"]) + 2))
+    L.append("| tempo found (BPM) | " + " | ".join(fmt(r["tempo"], ".1f") for r in first["songs"]) + " | | | |")
+    L.append("| genre picked (auto, p) | " + " | ".join(f"{r['genre']} ({fmt(r['genre_p'], '.2f')})"
+                                                    for r in first["songs"]) + " | | | |")
+    return L + ["", "Tempo and genre come from the music (the same beat tracker and genre classifier for every "
+                "model); the first model's are shown.", ""]
+
+
 def md_figures(res) -> list[str]:
     figs = res.get("figures", {})
     models = res["models"]
     tr = res["training"]
+    three = res.get("set") == "3d"
     L = ["## Figures", "", "### Training loss and time", "", f"![training]({figs.get('training', '')})", "",
-         "Left: each run's training objective (`loss` in TensorBoard; the models' objectives differ). Right: "
-         "`train/pos` (L1 joint error in body units; the VQ-VAE logs it in its first stage only) against "
-         "wall-clock minutes (TensorBoard event times; pauses over 10 min, i.e. interrupted runs, removed).", "",
-         "| model | epochs | steps | minutes (TB) | last train loss | last val/pos |", "|---|---|---|---|---|---|"]
+         ("Left: each run's training objective (the log in its `last.pt`: Seq2Seq3D the mixture NLL, GAN the "
+          "reconstruction, VQ reconstruction then cross entropy; the objectives differ). Right: `pos` (the "
+          "comparison models' L1 position term; the VQ-VAE logs it in its first stage only) against training "
+          "minutes. Epochs, steps and minutes from the model file's `info` (the bundled model has no log)."
+          if three else
+          "Left: each run's training objective (`loss` in TensorBoard; the models' objectives differ). Right: "
+          "`train/pos` (L1 joint error in body units; the VQ-VAE logs it in its first stage only) against "
+          "wall-clock minutes (TensorBoard event times; pauses over 10 min, i.e. interrupted runs, removed)."), "",
+         f"| model | epochs | steps | minutes{'' if three else ' (TB)'} | last train loss | last val/pos |",
+         "|---|---|---|---|---|---|"]
     for n, s in models.items():
         if not _shown(s) or n not in tr:
             continue
         t = tr[n]
         info = t["info"]
-        last = t["curves"].get("loss", {}).get("value", [None])[-1:] or [None]
+        last = t["curves"].get("loss", {}).get("value", [None])[-1:] or [info.get("final_nll")]
         vp = t["curves"].get("val/pos", {}).get("value", [None])[-1:] or [None]
-        steps = info.get("global_step", (t["curves"].get("loss", {}).get("step") or [None])[-1])
+        steps = info.get("global_step", info.get("steps", (t["curves"].get("loss", {}).get("step") or [None])[-1]))
         L.append(f"| {s['label']} | {info.get('epochs', '—')} | {steps if steps is not None else '—'} | "
                  f"{fmt(training_minutes(t), '.1f')} | {fmt(last[0], '.4f')} | {fmt(vp[0], '.4f')} |")
     bvl = res["beat_vs_length"]
@@ -271,14 +435,16 @@ def md_figures(res) -> list[str]:
           "Mean over takes (number of takes).", ""]
     L += ssim_table(sp, lambda n: _label(res, n))
     L += ["", "### Rendered frames", "", f"![frames]({figs.get('frames', '')})", "",
-          "The first val take: ground truth and the three models at evenly spaced times (same song, same span).", ""]
+          "The first val take: ground truth and the compared models at evenly spaced times (same song, same span).",
+          ""]
     return L
 
 
 def format_markdown(res: dict, compared=("full", "gan_stgcn", "vqvae_transformer")) -> str:
     """The report as Markdown (every number of ``res`` that a table or figure shows)."""
-    return "\n".join(md_header(res) + md_models(res) + md_table2(res) + md_hgr(res) + md_table3(res, compared)
-                     + md_figures(res))
+    t3 = compared if res.get("set") != "3d" else [n for n, s in res["models"].items() if _shown(s)]
+    return "\n".join(md_header(res) + md_models(res) + md_expectations(res) + md_table2(res) + md_hgr(res)
+                     + md_table3(res, t3) + md_realism(res) + md_beat_songs(res) + md_figures(res))
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -303,11 +469,13 @@ def fig_training(training: dict, label, path: Path) -> str:
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
     for i, (n, tr) in enumerate(training.items()):
         c = tr["curves"].get("loss")
-        if c:
-            ax[0].plot(c["step"], c["value"], color=_color(n, i), label=label(n), lw=1)
+        if c:   # a short log (a 3D run logs once an epoch): its points marked
+            ax[0].plot(c["step"], c["value"], color=_color(n, i), label=label(n), lw=1,
+                       marker="o" if len(c["step"]) < 20 else None, ms=3)
         p = tr["curves"].get("train/pos")
         if p:
-            ax[1].plot(p["minutes"], p["value"], color=_color(n, i), label=label(n), lw=1)
+            ax[1].plot(p["minutes"], p["value"], color=_color(n, i), label=label(n), lw=1,
+                       marker="o" if len(p["minutes"]) < 20 else None, ms=3)
     ax[0].set(xlabel="training step", ylabel="training objective (each model's own)", title="training loss")
     ax[1].set(xlabel="training time, minutes", ylabel="train/pos (L1 joint error, body units)",
               title="position loss against time")
@@ -393,7 +561,7 @@ def fig_frames(frames: dict | None, path: Path) -> str:
                 a.text(160, 90, row["status"] if row["keypoints"] is None else "(ended)", ha="center", va="center",
                        fontsize=8)
             if c == 0:
-                a.set_ylabel(row["label"], fontsize=7)
+                a.set_ylabel(textwrap.fill(row["label"], 24), fontsize=7)
             if r == 0:
                 a.set_title(f"{frames['take']}  {frames['offset'] + i / frames['fps']:.1f} s", fontsize=7)
     return _save(fig, path, plt)
