@@ -43,14 +43,13 @@ two equivalent solutions).
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from .. import body3d
 from ..errors import DataError
+from .target import UNITS, check_file_target
 
-UNITS = {"m": 1.0, "cm": 100.0}
 DEFAULT_UNITS = "cm"
 
 _X, _Y, _Z = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
@@ -393,16 +392,9 @@ def write_bvh(dance, path, units: str = DEFAULT_UNITS, overwrite: bool = False) 
     """Write ``dance`` (with body3d ``joints3d``) as a BVH file at ``path`` (atomically; DataError if
     it exists and not ``overwrite``). ``units``: "cm" (default) or "m". Returns a summary dict
     (path, frames, fps, units, max_error_m, length_dev_m)."""
-    from ..errors import ConfigError
     from ..fileio import atomic_write
 
-    if units not in UNITS:
-        raise ConfigError(f"units must be one of {sorted(UNITS)}, got {units!r}")
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; give a .bvh file name")
-    if path.exists() and not overwrite:
-        raise DataError(f"{path}: exists; pass --force (force=True) to replace it")
+    path = check_file_target(path, units, ".bvh", overwrite)
     j = check_joints3d(dance)
     m = bvh_motion(j)
     scale = UNITS[units]

@@ -6,14 +6,12 @@ for the time in the music). Numbers carry 9 significant digits, so float32 value
 exactly. A dance without ``joints3d`` gets the 2D columns only."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import DataError
 from ..skeleton import OPENPOSE18_JOINTS
+from .target import UNITS, check_file_target
 
-UNITS = {"m": 1.0, "cm": 100.0}
 DEFAULT_UNITS = "m"
 
 
@@ -32,13 +30,7 @@ def write_csv(dance, path, units: str = DEFAULT_UNITS, overwrite: bool = False) 
     from .. import body3d
     from ..fileio import atomic_write
 
-    if units not in UNITS:
-        raise ConfigError(f"units must be one of {sorted(UNITS)}, got {units!r}")
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path}: is a folder; give a .csv file name")
-    if path.exists() and not overwrite:
-        raise DataError(f"{path}: exists; pass --force (force=True) to replace it")
+    path = check_file_target(path, units, ".csv", overwrite)
     T = dance.n_frames
     parts = [np.arange(T, dtype=np.float64)[:, None], (np.arange(T) / dance.fps)[:, None]]
     if dance.joints3d is not None:
