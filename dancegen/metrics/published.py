@@ -108,14 +108,12 @@ SMPL24_FROM_BODY3D = {
 
 
 def _check_joints(x, k, name, min_frames=1) -> np.ndarray:
+    from .features import _check
+
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or x.shape[1:] != (k, 3):
         raise DataError(f"{name} must have shape (T, {k}, 3), got {x.shape}")
-    if x.shape[0] < min_frames:
-        raise DataError(f"{name} needs at least {min_frames} frames, got {x.shape[0]}")
-    if not np.all(np.isfinite(x)):
-        raise DataError(f"{name} contains NaN or inf; fill or drop those frames first")
-    return x
+    return _check(x, min_frames, name)
 
 
 def _fill_common(out: np.ndarray) -> np.ndarray:
