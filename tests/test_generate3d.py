@@ -231,6 +231,10 @@ def test_temperature_controls_variety(tiny3d, song):
     assert sp[1] > 2 * sp[0]
     with pytest.raises(ConfigError, match="temperature"):
         generate_dance3d(song, b, Generate3DOptions(duration=1, temperature=-1, progress=False))
+    for bad in ({"component_corr": 1.5}, {"noise_corr": -0.1}, {"restart_s": -1.0}, {"unstick": float("nan")},
+                {"unstick_max": 0.5}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            generate_dance3d(song, b, Generate3DOptions(duration=1, progress=False, **bad))
 
 
 def test_hgr_loop_acts_on_an_untrained_model_and_the_dance_keeps_its_rules(tiny3d, song):
@@ -388,3 +392,14 @@ def test_a_3d_model_file_asking_for_a_huge_network_is_refused_before_it_is_built
     bad = save_model(tmp_path / "huge.safetensors", kind, sd, meta)
     with pytest.raises(ModelError, match="dec_hidden"):
         load_generator(bad)
+
+
+def test_mdn_sample_picks_the_component_by_the_inverse_cdf_of_u():
+    from dancegen.model.seq2seq3d import mdn_sample
+
+    logit = torch.log(torch.tensor([[0.2, 0.3, 0.5]]))
+    mu = torch.tensor([[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]])
+    ls = torch.zeros(1, 3, 2)
+    for u, want in ((0.1, 1.0), (0.19, 1.0), (0.21, 2.0), (0.49, 2.0), (0.51, 3.0), (0.999, 3.0)):
+        x = mdn_sample(logit, mu, ls, 1.0, noise=0.0, u=torch.tensor([u]))
+        assert x.tolist() == [[want, want]], (u, x)

@@ -312,6 +312,11 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     tm = opts.timings
     if not (0 <= opts.temperature <= 3 and np.isfinite(opts.temperature)):
         raise ConfigError(f"--temperature {opts.temperature}: use 0 (most likely) to 3; 1 samples the model as trained")
+    for name, v, lo, hi in (("component_corr", opts.component_corr, -1.0, 0.9999), ("noise_corr", opts.noise_corr, 0.0, 0.9999),
+                            ("restart_s", opts.restart_s, 0.0, 3600.0), ("unstick", opts.unstick, 0.0, 1.0),
+                            ("unstick_max", opts.unstick_max, 1.0, 10.0)):
+        if not (np.isfinite(v) and lo <= v <= hi):
+            raise ConfigError(f"{name} {v}: use a value from {lo:g} to {hi:g} (see Generate3DOptions)")
     music = str(music)
     out_fps = check_fps(opts.fps, bundle.fps)
     t1 = time.perf_counter()
