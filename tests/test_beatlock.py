@@ -62,3 +62,13 @@ def test_lock_to_beats_moves_off_beat_accents_onto_the_beats_and_keeps_the_lengt
     assert before < 0.5 < 0.85 < after
     accented = lock_to_beats(kp, fps, beats, accent=0.3)
     assert beat_metrics(accented, fps, beats)["bas_bailando"] >= after - 0.05
+
+
+def test_fast_songs_are_danced_on_every_second_beat_the_stronger_one():
+    from dancegen.model.beatlock import MAX_DANCE_BPM, dance_beat_grid
+
+    beats = np.arange(40) * 60 / 190.0
+    strength = np.where(np.arange(40) % 2, 0.2, 1.0)         # the even beats are the accented ones
+    assert np.allclose(dance_beat_grid(beats, 190.0, strength), beats[0::2])
+    assert np.allclose(dance_beat_grid(beats, 190.0, 1.2 - strength), beats[1::2])
+    assert np.allclose(dance_beat_grid(beats, MAX_DANCE_BPM, strength), beats)   # up to 160 BPM: all

@@ -253,13 +253,18 @@ def test_hgr_loop_acts_on_an_untrained_model_and_the_dance_keeps_its_rules(tiny3
     assert low_on >= -0.03 - 1e-4
 
 
-def test_corrector_pins_a_sliding_contact_foot_and_lifts_a_sunk_one():
+def test_corrector_cuts_a_sliding_contact_foot_back_to_the_tolerance_and_lifts_a_sunk_one():
     c = Corrector3D(ref_lengths=REF, fps=25.0)
     j = synthetic_dance3d(2)
     prev, cur = j[0], j[0].copy()
     cur[:, 0] += 0.05                                           # the whole body slides 5 cm
     shift, acted = c.fix_floor_and_slide(cur, prev, np.array([1.0, 1.0]), np.array([1.0, 1.0]))
-    assert "foot_slide" in acted and abs(shift[0] + 0.05) < 1e-6
+    assert "foot_slide" in acted and abs(shift[0] + (0.05 - c.rules.slide_tol)) < 1e-6   # 5 cm -> 1.2 cm
+    assert abs(shift[2]) < 1e-9                                # (y: this synthetic pose is also lifted)
+    slow = j[0].copy()
+    slow[:, 0] += 0.01                                          # under the tolerance: no action
+    shift, acted = c.fix_floor_and_slide(slow, prev, np.array([1.0, 1.0]), np.array([1.0, 1.0]))
+    assert "foot_slide" not in acted and shift[0] == 0.0
     sunk = j[0].copy()
     sunk[:, 1] -= 0.1
     shift, acted = c.fix_floor_and_slide(sunk, None, np.zeros(2), None)

@@ -114,3 +114,13 @@ def test_no_motion_beats_and_no_music_beats():
     assert beat_align_score_fact([], MUSIC) == 0.0
     with pytest.raises(DataError, match="no music beats inside"):
         beat_align_score_bailando(MUSIC, [100.0], span=(0.0, 4.0))
+
+
+def test_danced_beats_every_beat_every_second_or_none():
+    from dancegen.metrics.beat import danced_beats
+
+    music = np.arange(0, 10, 1 / 3.0)                      # 180 BPM
+    assert len(danced_beats(music, music + 0.03)) == len(music)
+    half = danced_beats(music, music[1::2] - 0.05)           # a grid at 90 BPM on the odd beats
+    assert np.allclose(half, music[1::2])
+    assert len(danced_beats(music, music + 1 / 6.0)) == 0    # on the off-beats: nothing danced

@@ -16,7 +16,9 @@ Dance with Melody train takes on the reference skeleton (docs/hgr.md, "3D loop")
   toward the previous pose until the limit holds.
 * **foot sliding**: a foot in contact in this frame and the previous one moves at most
   ``slide_tol`` (1.2 cm) on the floor per frame (real: 99th percentile 1.17 cm). Action: shift the
-  root on the floor so that the contact foot (the mean of the feet in contact) stays where it was.
+  root on the floor by the least that brings the contact foot's move (the mean of the feet in
+  contact) back to ``slide_tol`` (pinning the foot, cutting the move to zero, cost realism:
+  docs/MODEL_CARD.md).
 * **floor**: the lowest foot point no lower than ``floor_tol`` (3 cm) below the floor (real: 1st
   percentile -2.9 cm). Action: lift the root.
 
@@ -141,8 +143,13 @@ class Corrector3D:
             slide, moves = foot_slides(np.stack([prev, world]), np.stack([prev_contact, contact]),
                                        self.rules.slide_tol)
             if slide[1].any():
+                # the least correction: the sliding feet's mean move is cut back to the tolerance
+                # (not to zero), so the rule holds and the root keeps the rest of its travel
                 acted.append("foot_slide")
-                shift -= moves[1][slide[1]].mean(axis=0)
+                m = moves[1][slide[1]].mean(axis=0)
+                n = float(np.linalg.norm(m))
+                if n > self.rules.slide_tol:
+                    shift -= m * (1.0 - self.rules.slide_tol / n)
         low_mask, low = below_floor(world, self.rules.floor_tol)
         if low_mask:
             acted.append("below_floor")

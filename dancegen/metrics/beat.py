@@ -18,6 +18,12 @@ Definitions (see docs/metrics.md):
   sigma is in seconds so the score does not depend on the frame rate: ``sigma = 3 / 60 = 0.05 s``
   (at ``fps`` frames per second, ``sigma_frames = sigma_s * fps``).
 
+* **Danced beats** (:func:`danced_beats`): the music beats a dance set out to hit, those within
+  70 ms of a beat the generator locked the dance to. Where the generator dances on every second
+  beat (a fast song followed at half tempo), these are every second beat; the beat alignment error
+  over them says whether the dance "then hits those beats" (the beat-on-any-tempo issue), while
+  the Bailando score still counts every music beat.
+
 All times are seconds. Only music beats inside the motion's time span count (``span``).
 """
 from __future__ import annotations
@@ -36,7 +42,7 @@ DEFAULT_SIGMA_S = 3.0 / 60.0
 
 __all__ = [
     "DEFAULT_SIGMA_S", "joint_speed", "motion_beats", "beat_alignment_error",
-    "beat_align_score_bailando", "beat_align_score_fact", "beat_metrics",
+    "beat_align_score_bailando", "beat_align_score_fact", "beat_metrics", "danced_beats",
 ]
 
 
@@ -98,6 +104,26 @@ def beat_alignment_error(motion_beats, music_beats, span=None) -> float:
     if len(mo) == 0:
         return float("inf")
     return float(_nearest_distance(mu, mo).mean())
+
+
+def danced_beats(music_beats, locked_beats, tol: float = 0.07) -> np.ndarray:
+    """The music beats within ``tol`` seconds of a beat the dance was locked to (sorted).
+
+    ``locked_beats``: the generator's beat grid (``Dance.meta["beats"]``, seconds in the music).
+    A grid at half the music's tempo keeps every second beat, one at its tempo or twice it keeps
+    them all, one on the off-beats none (then no beat is danced and the error over them is
+    undefined: the caller treats it as a miss).
+
+    Examples
+    --------
+    >>> danced_beats([0.0, 0.5, 1.0, 1.5, 2.0], [0.02, 1.01, 1.98])
+    array([0., 1., 2.])
+    """
+    mu = _beats(music_beats, "music_beats")
+    lk = _beats(locked_beats, "locked_beats")
+    if len(mu) == 0 or len(lk) == 0:
+        return mu[:0]
+    return mu[_nearest_distance(mu, lk) <= tol]
 
 
 def beat_align_score_bailando(motion_beats, music_beats, sigma: float = DEFAULT_SIGMA_S, span=None) -> float:

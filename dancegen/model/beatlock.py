@@ -14,6 +14,10 @@ so the rate integrates to exactly the interval's length (``tau(b_k) = b_k``), di
 ``1 - depth`` on the beat and rises a little above 1 between beats. Output joint speed is
 ``r(t)`` times the source speed, hence a dip of ``depth`` at every beat. Outside the first and last
 beat the rate is 1.
+
+Which beats: :func:`dance_beat_grid`. Up to :data:`MAX_DANCE_BPM` the dance is locked to every beat;
+above it (a motion beat every 0.37 s or less) to every second beat, the stronger one, as dancers
+take fast music (the fastest Dance with Melody songs are at about 130 BPM).
 """
 from __future__ import annotations
 
@@ -21,6 +25,34 @@ import numpy as np
 
 from ..skeleton import resample
 from ..timewarp import retime_to_beats
+
+
+#: above this tempo the dance follows every second beat (docs/generation3d.md, "Beat on any tempo")
+MAX_DANCE_BPM = 160.0
+
+
+def dance_beat_grid(beats, tempo: float, strength=None, max_bpm: float = MAX_DANCE_BPM) -> np.ndarray:
+    """The beats a dance is locked to: ``beats`` (seconds) as they are when ``tempo`` (BPM) is at most
+    ``max_bpm``; above it every second beat, starting with the first or the second beat, whichever
+    set has the larger mean ``strength`` (one value per beat, e.g. the onset strength; None: the
+    first). Fewer than 4 beats are kept as they are.
+
+    Examples
+    --------
+    >>> b = np.arange(8) * 60 / 180.0
+    >>> dance_beat_grid(b, 180.0, strength=[1, 5, 1, 5, 1, 5, 1, 5]).round(3)
+    array([0.333, 1.   , 1.667, 2.333])
+    >>> len(dance_beat_grid(b, 150.0))
+    8
+    """
+    b = np.asarray(beats, dtype=np.float64)
+    if not tempo > max_bpm or len(b) < 4:
+        return b
+    phase = 0
+    if strength is not None:
+        st = np.asarray(strength, dtype=np.float64)
+        phase = int(st[1::2].mean() > st[0::2].mean())
+    return b[phase::2]
 
 
 def lock_to_beats(motion: np.ndarray, fps: float, beats, max_rate_change: float = 0.25,

@@ -334,9 +334,16 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     world, contacts, counts = decode3d(bundle, feats, bundle.genres.index(genre), opts)
     tm["decode_s"] = time.perf_counter() - t2
     tm["ms_per_frame"] = 1e3 * tm["decode_s"] / max(1, len(world))
+    from .beatlock import dance_beat_grid
+
+    onset = fs.values[:, fs.names.index("onset")] if "onset" in fs.names else None
+    grid = dance_beat_grid(fs.beats, fs.tempo, None if onset is None else
+                           onset[np.clip(np.round(fs.beats * fs.fps).astype(int), 0, len(onset) - 1)])
     meta = {"model": bundle.info.get("name", "default3d"), "genre_source": "auto" if opts.genre in (None, "auto") else "user",
             "tempo": float(fs.tempo), "feedback": bool(opts.feedback), "seed": int(opts.seed),
-            "temperature": float(opts.temperature), "hgr3d": counts}
+            "temperature": float(opts.temperature), "hgr3d": counts,
+            # the beat grid the dance is locked to, seconds in the music (metrics.beat.danced_beats)
+            "beats": [round(float(opts.start + b), 4) for b in grid]}
     if genre_auto is not None:
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
@@ -345,7 +352,7 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor)
         tm["energy_gain_max"] = float(gain.max())
         meta["energy_gain_max"] = round(float(gain.max()), 3)
-    if opts.beat_lock and len(fs.beats) >= 2:
+    if opts.beat_lock and len(grid) >= 2:
         from .beatlock import lock_to_beats
 
         t3 = time.perf_counter()
@@ -354,7 +361,7 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         # interpolation in time, so scaling it back is exact)
         rel = world - world[:, :1]
         both = np.concatenate([rel, world[:, :1] * 1e-3], axis=1)
-        both = lock_to_beats(both, fps, fs.beats, max_rate_change=opts.max_rate_change, accent=opts.accent)
+        both = lock_to_beats(both, fps, grid, max_rate_change=opts.max_rate_change, accent=opts.accent)
         world = (both[:, :-1] + both[:, -1:] * 1e3).astype(np.float32)
         tm["beat_lock_s"] = time.perf_counter() - t3
         meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
