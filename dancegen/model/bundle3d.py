@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .format import ModelMeta, as_dict, as_f32, as_float, as_str_list, meta_field, optional, register_kind
-from .seq2seq3d import Model3DConfig, Seq2Seq3D
+from .infer3d import Engine3D, Model3DConfig, check_weights
 
 KIND = "seq2seq3d"
 DEFAULT_MODEL3D = Path(__file__).resolve().parent.parent / "models" / "default3d.safetensors"
@@ -49,7 +49,7 @@ class Bundle3DMeta(ModelMeta):
     @classmethod
     def check_meta(cls, kw: dict, path) -> None:
         from ..body3d import NB3
-        from .bundle import _check_array, check_generator_meta, check_number
+        from .metacheck import _check_array, check_generator_meta, check_number
 
         check_generator_meta(kw, path)
         _check_array(kw, "ref_lengths", path, shape=(NB3,), positive=True)
@@ -64,29 +64,67 @@ class Bundle3DMeta(ModelMeta):
 @register_kind(KIND)
 @dataclass
 class Model3DBundle(Bundle3DMeta):
-    model: Seq2Seq3D = field(kw_only=True)
+    """The 3D generator: its metadata, and its weights either as a torch module (``model``:
+    training, tests) or as float32 arrays (``weights``, with ``config``: a model read from a file;
+    generation runs them with :class:`~dancegen.model.infer3d.Engine3D` and never imports torch).
+    :meth:`torch_model` builds the module from the arrays when a caller needs it."""
+
+    model: object = field(default=None, kw_only=True)          # Seq2Seq3D, or None
+    weights: dict | None = field(default=None, kw_only=True, repr=False)
+    config: Model3DConfig | None = field(default=None, kw_only=True)
     is_3d = True
+
+    def __post_init__(self):
+        if self.model is None and self.weights is None:
+            raise ValueError("Model3DBundle needs model (a Seq2Seq3D) or weights and config")
+        if self.config is None:
+            self.config = self.model.cfg
+        self._engine = None
+
+    def _arrays(self) -> dict:
+        if self.weights is None:
+            self.weights = {k: v.detach().float().cpu().numpy() for k, v in self.model.state_dict().items()}
+        return self.weights
+
+    @property
+    def engine(self) -> Engine3D:
+        """The NumPy inference engine on these weights (built once)."""
+        if self._engine is None:
+            self._engine = Engine3D.from_weights(self._arrays(), self.config)
+        return self._engine
+
+    def torch_model(self):
+        """The torch module (built from the arrays on the first call when the bundle was read from a file)."""
+        if self.model is None:
+            import torch
+
+            from .format import load_weights
+            from .seq2seq3d import Seq2Seq3D
+
+            sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.weights.items()}
+            self.model = load_weights(lambda: Seq2Seq3D(self.config), sd, "model", on_meta=False)
+        return self.model
 
     # ------------------------------------------------------------------ files
     def save_pretrained(self, path: str | os.PathLike, half: bool = True) -> Path:
         from .format import save_model
 
-        meta = {"model_config": self.model.cfg.to_dict(), **self.meta_dict()}
-        return save_model(path, KIND, self.model.state_dict(), meta, half=half)
+        meta = {"model_config": self.config.to_dict(), **self.meta_dict()}
+        return save_model(path, KIND, self.torch_model().state_dict(), meta, half=half)
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike) -> "Model3DBundle":
-        from .format import read_model
+        from .format import read_model_arrays
 
-        kind, sd, meta = read_model(path)
+        kind, sd, meta = read_model_arrays(path)
         if kind != KIND:
             raise ModelError(f"{path}: a {kind!r} model, not a 3D generator ({KIND})")
         return cls.from_parts(sd, meta, path)
 
     @classmethod
     def from_parts(cls, sd: dict, meta: dict, path="model") -> "Model3DBundle":
-        from .format import load_weights
-
+        """From weights (numpy arrays or torch tensors) and the file's metadata; every field typed
+        and checked, the weights' names and shapes compared with the settings (one-line ModelError)."""
         kw = cls.meta_kwargs(meta, path)   # every metadata field, typed and checked
         try:
             cfg = Model3DConfig.from_dict(as_dict(meta["model_config"]))
@@ -95,7 +133,7 @@ class Model3DBundle(Bundle3DMeta):
                              "pass a file written by 'dancegen train'") from None
         limits = {"n_features": 4096, "pose_dim": 4096, "enc_hidden": 4096, "enc_layers": 8, "dec_hidden": 4096,
                   "attn_dim": 4096, "window": 1000, "n_genres": 1000, "genre_dim": 1024, "n_mix": 256}
-        for k, hi in limits.items():   # bounded settings: the model can be built directly (no meta pass)
+        for k, hi in limits.items():   # bounded settings: the shapes below are small enough to check
             v = getattr(cfg, k)
             if not isinstance(v, int) or not 0 < v <= hi:
                 raise ModelError(f"{path}: model setting {k}={v!r} is outside 1..{hi}; the file is corrupt "
@@ -104,5 +142,5 @@ class Model3DBundle(Bundle3DMeta):
             raise ModelError(f"{path}: model settings pose_dim={cfg.pose_dim}, n_genres={cfg.n_genres} do not fit the "
                              f"metadata ({len(kw['pose_mean'])} pose values, {len(kw['genres'])} genres); the file "
                              f"is corrupt")
-        model = load_weights(lambda: Seq2Seq3D(cfg), sd, path, on_meta=False)
-        return cls(model=model.eval(), **kw)
+        arrays = {k: (v.detach().float().cpu().numpy() if hasattr(v, "detach") else v) for k, v in sd.items()}
+        return cls(weights=check_weights(arrays, cfg, path), config=cfg, **kw)

@@ -68,7 +68,7 @@ def cmd_generate(args) -> int:
     outputs.check()  # before anything is read: exists without --force, a link, a folder that cannot be written
     from ..audio.io import audio_duration
 
-    audio_duration(args.music)  # a missing or unreadable song fails here, before the model loads
+    audio_duration(args.music, header=True)  # a missing or unreadable song fails here, before the model loads
     from .generate3d import load_generator
 
     with outputs:  # locked: a second run into the folder fails now, not after the work

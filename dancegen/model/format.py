@@ -28,6 +28,7 @@ import json
 import logging
 import numbers
 import os
+import sys
 import struct
 import zipfile
 from dataclasses import MISSING, field, fields
@@ -35,7 +36,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-import torch
 
 from ..errors import ModelError
 
@@ -102,6 +102,8 @@ def known_kinds() -> list[str]:
 
 
 def _check_kind(path, kind) -> str:
+    if isinstance(kind, str) and kind in KINDS:   # already registered: no need to import every kind (and torch)
+        return kind
     if not isinstance(kind, str) or kind not in known_kinds():
         raise ModelError(f"{path}: unknown model kind {kind!r} (this dancegen knows {', '.join(known_kinds())}); "
                          f"update dancegen or use a model written by 'dancegen train'")
@@ -129,7 +131,8 @@ def to_jsonable(obj, where: str = "meta"):
         return obj.tolist()
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, torch.Tensor):
+    torch = sys.modules.get("torch")   # (no torch import here: reading a 3D model needs none)
+    if torch is not None and isinstance(obj, torch.Tensor):
         return obj.detach().cpu().tolist()
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
@@ -259,6 +262,7 @@ def save_model(path: str | os.PathLike, kind: str, state_dict: dict[str, torch.T
                half: bool = True) -> Path:
     """Write a model file atomically: ``state_dict``'s tensors (floating ones as float16 when
     ``half``) and ``{"format", "version", "kind", "meta": json}`` in the header. Returns ``path``."""
+    import torch
     from safetensors.torch import save_file
 
     from ..fileio import atomic_write
@@ -378,6 +382,8 @@ def read_kind(path: str | os.PathLike) -> str:
 
 
 def _float32(sd: dict) -> dict:
+    import torch  # noqa: F401  (the tensors' module: torch is loaded when they exist)
+
     return {k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()}
 
 
@@ -404,6 +410,25 @@ def read_model(path: str | os.PathLike) -> tuple[str, dict[str, torch.Tensor], d
     return kind, _float32(sd), meta
 
 
+def read_model_arrays(path: str | os.PathLike) -> tuple[str, dict[str, np.ndarray], dict]:
+    """:func:`read_model` without torch: ``(kind, weights as float32 numpy arrays, meta)``, with the
+    same checks and errors. (A legacy torch file is read through :func:`read_model`, which needs torch.)"""
+    p, size = _check_file(path)
+    header = _safetensors_header(p, size)
+    if header is None:
+        kind, sd, meta = read_model(p)
+        return kind, {k: v.float().numpy() if v.is_floating_point() else v.numpy() for k, v in sd.items()}, meta
+    kind, meta = _dancegen_metadata(p, header)
+    from safetensors.numpy import load_file
+
+    try:
+        sd = load_file(str(p))
+    except Exception as e:
+        why = str(e).splitlines()[0][:200] if str(e) else ""
+        raise ModelError(f"{p}: corrupt model weights ({type(e).__name__}: {why}); download or export it again") from None
+    return kind, {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) else v for k, v in sd.items()}, meta
+
+
 # ------------------------------------------------------------------------------------- legacy
 def _check_zip_sizes(p: Path):
     """A torch zip whose members would unpack beyond the size limit is refused before reading."""
@@ -426,6 +451,8 @@ def read_legacy(path: str | os.PathLike) -> tuple[str, dict[str, torch.Tensor], 
 
 
 def _read_legacy(p: Path) -> tuple[str, dict, dict]:
+    import torch
+
     with open(p, "rb") as fh:
         head = fh.read(4)
     if head[:4] == b"PK\x03\x04":
@@ -493,6 +520,8 @@ def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path=
     ``on_meta=False`` skips the meta-device build (it imports ``torch._dynamo``, about 1 s) for a
     caller that has bounded the settings itself; the names and shapes are still compared before
     anything is loaded."""
+    import torch
+
     optional = tuple(optional)
     built = None
     try:
@@ -529,6 +558,6 @@ def load_weights(factory: Callable[[], torch.nn.Module], state_dict: dict, path=
 
 
 __all__ = ["FORMAT", "VERSION", "KNOWN_VERSIONS", "KINDS", "SUFFIX", "MAX_BYTES_ENV", "register_kind",
-           "known_kinds", "load_any", "to_jsonable", "save_model", "read_model", "read_kind", "read_legacy",
+           "known_kinds", "load_any", "to_jsonable", "save_model", "read_model", "read_model_arrays", "read_kind", "read_legacy",
            "convert_legacy", "load_weights", "CONVERT_HINT", "ModelMeta", "meta_field", "as_dict", "as_float",
            "as_f32", "as_str_list", "as_int_tuple", "optional"]

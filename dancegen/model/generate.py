@@ -252,9 +252,12 @@ def _joint_ref(ref_params: np.ndarray) -> np.ndarray:
 
 def prepare_music(music, feature_config: dict, start: float = 0.0, duration: float | None = None,
                   return_audio: bool = False):
-    """The music of one generation run, decoded once: check the window against the file's header
-    (:func:`dancegen.audio.io.audio_duration`, no decoding), then decode ``[start, start +
-    duration]`` a single time (:func:`dancegen.audio.features.music_features`); its
+    """The music of one generation run, decoded once: check ``start`` against the file's header
+    (:func:`dancegen.audio.io.audio_duration` with ``header=True``, no decoding), then decode
+    ``[start, start + duration]`` a single time (:func:`dancegen.audio.io.load_audio`); where the
+    window reaches the end of the file, the decoded length is the song's real length (a file
+    shorter than its header says is cut there), so the whole file is never decoded to measure it.
+    The window's :class:`~dancegen.audio.features.FeatureSet` carries the features, the beats and the tempo, so
     :class:`~dancegen.audio.features.FeatureSet` carries the features, the beats and the tempo, so
     nothing decodes the song again. ``duration`` defaults to the rest of the song after ``start``.
     Returns ``(feature_set, duration)`` (with ``return_audio`` also the decoded window ``(y, sr,
@@ -267,16 +270,16 @@ def prepare_music(music, feature_config: dict, start: float = 0.0, duration: flo
     from ..audio.features import FeatureConfig, compute_features
     from ..audio.io import audio_duration, load_audio
 
-    total = audio_duration(music)
-    if start < 0 or (total and start >= total):
-        raise ConfigError(f"--start {start}: must be within the song (0 to {total:.1f} s)")
-    duration = duration if duration is not None else max(0.0, total - start)
-    if not duration > 0:
+    head = audio_duration(music, header=True)
+    if start < 0 or (head and start >= head):
+        raise ConfigError(f"--start {start}: must be within the song (0 to {head:.1f} s)")
+    if duration is not None and not duration > 0:
         raise ConfigError(f"--duration {duration}: must be positive")
-    duration = min(duration, total - start) if total else duration
     cfg = FeatureConfig.from_dict(feature_config)
     y, sr = load_audio(music, sr=cfg.sr, start=start, duration=duration, denoise=cfg.denoise)
     got = len(y) / sr
+    if duration is None or got < duration - 1.0 / sr:   # the window ran to the end of the song
+        duration = got
     share = return_audio and sr == genre.SR and got <= genre.MAX_SECONDS
     an = analyse(y, sr) if share else None
     fs = compute_features(y, sr, cfg, duration=duration if got >= duration - 1.0 / sr else got, start=start,

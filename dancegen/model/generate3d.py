@@ -8,8 +8,9 @@ distribution, a pose is *sampled* (``temperature``), the 3D HGR loop checks it a
 blend on a joint jump, pin a sliding contact foot, lift a foot below the floor) before it is fed
 back -> beat lock (bounded smooth retiming of the motion beats onto the music beats, then beat
 accents) on the 3D joints, every bone put back at its reference length -> camera
-(:mod:`dancegen.camera`) -> keypoints. The same seed gives the same dance bit for bit (one torch
-generator and one numpy generator, both seeded; single-threaded decoding).
+(:mod:`dancegen.camera`) -> keypoints. The network runs on NumPy (:mod:`dancegen.model.infer3d`;
+generation does not import torch). The same seed gives the same dance bit for bit (one seeded
+numpy generator).
 
 The 3D comparison models (:mod:`dancegen.model.baselines.bundle3d`) take the same path: they make
 the song's pose vectors at once and the HGR loop (:class:`HGRLoop3D`) corrects each frame in order
@@ -32,11 +33,15 @@ def load_generator(path=None):
     """Any generator file, opened with the class of its kind (:func:`dancegen.model.format.load_any`):
     the 3D sampling model, a 2D model or a comparison model. ``None``: the bundled default (the 3D
     model when it is bundled)."""
-    from .bundle import DEFAULT_MODEL, ModelBundle
-    from .bundle3d import DEFAULT_MODEL3D
+    from .bundle3d import DEFAULT_MODEL3D, KIND, Model3DBundle
+    from .format import read_kind
 
-    if path is None:
-        path = DEFAULT_MODEL3D if DEFAULT_MODEL3D.exists() else DEFAULT_MODEL
+    if path is None and DEFAULT_MODEL3D.exists():
+        path = DEFAULT_MODEL3D
+    if path is not None and Path(path).is_file() and Path(path).suffix == ".safetensors" and read_kind(path) == KIND:
+        return Model3DBundle.from_pretrained(path)   # (the 3D generator: without importing torch)
+    from .bundle import ModelBundle
+
     return ModelBundle.load(path)
 
 
@@ -52,8 +57,9 @@ class Generate3DOptions:
     noise_corr: float = 0.97         # frame-to-frame correlation of the sampling noise (0: independent)
     component_corr: float = 0.97     # the same for the pick of the mixture component (-1: a fresh draw per frame)
     restart_s: float = 4.0           # decoder state restarted from the current pose this often (0: never)
-    unstick: float = 0.5             # sampling spread raised while the body moves slower than this x training (0: off)
-    unstick_max: float = 2.0         # ... at most by this factor
+    unstick: float = 1.0             # component pick tilted toward moving while the body moves slower than this x training (0: off)
+    unstick_max: float = 3.0         # ... the shortfall factor counted up to this
+    unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
     energy_floor: float = 0.8        # governor3d: lowest body speed / the training dances' (0: off)
     feedback: bool = True
     beat_lock: bool = True
@@ -156,85 +162,95 @@ def _frames(T: int, opts):
 def decode3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOptions):
     """Decoding with the 3D HGR loop -> ``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``.
 
-    The sampling generator (seq2seq3d) runs free, each sampled pose checked before it is fed back;
-    a model that makes the whole sequence at once (``bundle.autoregressive`` False: the comparison
-    models, :mod:`dancegen.model.baselines.bundle3d`) gives its poses (``bundle.motion``) and the
-    loop corrects each one in order (corrected output: nothing is fed back). Single-threaded."""
+    The sampling generator (seq2seq3d) runs free on the NumPy engine, each sampled pose checked
+    before it is fed back; a model that makes the whole sequence at once (``bundle.autoregressive``
+    False: the comparison models, :mod:`dancegen.model.baselines.bundle3d`) gives its poses
+    (``bundle.motion``, torch, single-threaded) and the loop corrects each one in order (corrected
+    output: nothing is fed back)."""
+    if getattr(bundle, "autoregressive", True):
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread: at batch 1 the products are small, and a second thread only waits
+        # (on a busy machine, for a core: measured 9.9 against 0.4 ms per frame)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _sample3d(bundle, feats_std, genre_idx, opts)
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         with torch.inference_mode():
-            if getattr(bundle, "autoregressive", True):
-                return _sample3d(bundle, feats_std, genre_idx, opts)
             raw = bundle.motion(feats_std, genre_idx, opts)
-            loop = HGRLoop3D(bundle.ref_lengths, bundle.fps, opts.feedback)
-            for t in _frames(len(raw), opts):
-                loop.propose(raw[t])
-                loop.commit()
-            return loop.result()
     finally:
         torch.set_num_threads(threads)
+    loop = HGRLoop3D(bundle.ref_lengths, bundle.fps, opts.feedback)
+    for t in _frames(len(raw), opts):
+        loop.propose(raw[t])
+        loop.commit()
+    return loop.result()
 
 
 def _sample3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOptions):
-    """Free-running sampled decoding of the seq2seq3d model (see :func:`decode3d`)."""
-    import torch
+    """Free-running sampled decoding of the seq2seq3d model (see :func:`decode3d`), on the NumPy
+    engine (:mod:`dancegen.model.infer3d`: no torch)."""
+    import math
 
     from . import motion3d
-    from .generate import encode_chunked
-    from .seq2seq3d import mdn_sample
+    from .infer3d import mdn_sample
 
-    model = bundle.model
+    eng = bundle.engine
     mean, std = bundle.pose_mean.astype(np.float64), bundle.pose_std.astype(np.float64)
-    T = len(feats_std)
-    gen = torch.Generator().manual_seed(int(opts.seed))
+    T, D = len(feats_std), len(mean)
     rng = np.random.default_rng(int(opts.seed))
     pool = bundle.seed_poses
     seed_raw = pool[int(rng.integers(len(pool)))].astype(np.float64)
     seed_raw[motion3d.SL_VEL] = 0.0
     seed_raw[motion3d.SL_DYAW] = 0.0
     loop = HGRLoop3D(bundle.ref_lengths, bundle.fps, opts.feedback, start=seed_raw)
-    f = torch.from_numpy(np.ascontiguousarray(feats_std, np.float32))[None]
-    enc = encode_chunked(model, f, opts.chunk, opts.margin)
-    mem = model.memory(enc)
-    prev_n = torch.from_numpy(((seed_raw - mean) / std).astype(np.float32))[None]
+    enc = eng.encode(np.ascontiguousarray(feats_std, np.float32), opts.chunk, opts.margin)
+    mem = eng.memory(enc)
+    prev_n = ((seed_raw - mean) / std).astype(np.float32)
     # decoder restarts: every restart_s the recurrent state starts afresh from the current pose and
     # the coming window's music summary, as every training window did: the model never runs far
     # past the horizon it was trained on (long songs do not freeze)
     W = int(round(opts.restart_s * bundle.fps)) if opts.restart_s > 0 else T
 
     def fresh_state(t0, prev):
-        return model.start({"summary": enc[:, t0:t0 + W].mean(dim=1)}, prev)
+        return eng.start(enc[t0:t0 + W].mean(0), prev)
 
     state = fresh_state(0, prev_n)
-    ge = model.genre(torch.tensor([genre_idx]))
+    ge = eng.genre(genre_idx)
     rho, rho_c = float(opts.noise_corr), float(opts.component_corr)
-    eps_prev = torch.randn((1, mean.shape[0]), generator=gen)
-    zc_prev = torch.randn((1,), generator=gen)
+    a_eps, a_c = (1 - rho * rho) ** 0.5, (1 - rho_c * rho_c) ** 0.5 if rho_c >= 0 else 0.0
+    eps_prev = rng.standard_normal(D)
+    zc_prev = float(rng.standard_normal())
     # unsticking: the body's speed (joints relative to the root), averaged over ~2 s; while it is
-    # under opts.unstick x the training dances' mean, the sampling spread grows (up to
-    # opts.unstick_max x) so that the sampler leaves a standing pose it would otherwise keep
+    # under opts.unstick x the training dances' mean, the mixture component is picked with weights
+    # tilted toward the components whose mean pose lies farthest from the current one (the moving
+    # ones), by opts.unstick_bias per unit of the shortfall factor (at most opts.unstick_max)
     ref_body = float(bundle.ref_body_speed or 0.0)
-    body_speed, spread, a_ema = ref_body, 1.0, 1.0 / (2.0 * bundle.fps)
+    body_speed, a_ema = ref_body, 1.0 / (2.0 * bundle.fps)
     for t in _frames(T, opts):
-        if opts.unstick > 0 and ref_body > 0:
-            spread = float(np.clip(opts.unstick * ref_body / max(body_speed, 1e-6), 1.0, opts.unstick_max))
+        tilt = 0.0
+        if opts.unstick > 0 and ref_body > 0 and opts.unstick_bias > 0:
+            tilt = opts.unstick_bias * (min(opts.unstick * ref_body / max(body_speed, 1e-6), opts.unstick_max) - 1.0)
         if t and t % W == 0:
             state = fresh_state(t, prev_n)
-        (logit, mu, ls), state = model.step(mem, t, prev_n, state, ge)
+        (logit, mu, ls), state = eng.step(mem, t, prev_n, state, ge)
+        if tilt > 0:
+            mv = np.sqrt(((mu - prev_n) ** 2).mean(-1))
+            logit = logit + np.float32(tilt) * (mv - mv.mean()) / (mv.std() + 1e-6)
         for k in range(loop.tries):
             # time-correlated noise (an AR(1) process with unit variance): the same spread
             # per frame, without frame-to-frame jitter; a resample draws afresh
-            fresh = torch.randn((1, mean.shape[0]), generator=gen)
-            eps = rho * eps_prev + (1 - rho * rho) ** 0.5 * fresh if k == 0 else fresh
+            fresh = rng.standard_normal(D)
+            eps = rho * eps_prev + a_eps * fresh if k == 0 else fresh
             # the mixture component, picked with time-correlated noise too (rho_c < 0: afresh each frame)
-            zc = torch.randn((1,), generator=gen)
+            zc = float(rng.standard_normal())
             if rho_c >= 0 and k == 0:
-                zc = rho_c * zc_prev + (1 - rho_c * rho_c) ** 0.5 * zc
-            u = 0.5 * (1 + torch.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
-            xr = mdn_sample(logit, mu, ls, opts.temperature, gen, opts.noise * spread, eps, u=u)[0].numpy().astype(np.float64) * std + mean
+                zc = rho_c * zc_prev + a_c * zc
+            u = 0.5 * (1 + math.erf(zc / 2 ** 0.5)) if rho_c >= 0 else None
+            xr = mdn_sample(logit, mu, ls, opts.temperature, opts.noise, eps, u, rng).astype(np.float64) * std + mean
             if loop.propose(xr, last=k == loop.tries - 1):
                 break
         prev_world = loop.prev_world
@@ -244,7 +260,7 @@ def _sample3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpt
             sp = float(np.linalg.norm((world - world[:1]) - (prev_world - prev_world[:1]), axis=-1).mean()) * bundle.fps
             body_speed += a_ema * (sp - body_speed)
         eps_prev, zc_prev = eps, zc
-        prev_n = torch.from_numpy(((xr - mean) / std).astype(np.float32))[None]
+        prev_n = ((xr - mean) / std).astype(np.float32)
     return loop.result()
 
 
@@ -314,7 +330,8 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         raise ConfigError(f"--temperature {opts.temperature}: use 0 (most likely) to 3; 1 samples the model as trained")
     for name, v, lo, hi in (("component_corr", opts.component_corr, -1.0, 0.9999), ("noise_corr", opts.noise_corr, 0.0, 0.9999),
                             ("restart_s", opts.restart_s, 0.0, 3600.0), ("unstick", opts.unstick, 0.0, 1.0),
-                            ("unstick_max", opts.unstick_max, 1.0, 10.0)):
+                            ("unstick_max", opts.unstick_max, 1.0, 10.0),
+                            ("unstick_bias", opts.unstick_bias, 0.0, 20.0)):
         if not (np.isfinite(v) and lo <= v <= hi):
             raise ConfigError(f"{name} {v}: use a value from {lo:g} to {hi:g} (see Generate3DOptions)")
     music = str(music)

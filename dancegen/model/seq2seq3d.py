@@ -18,37 +18,12 @@ for the whole sequence. These modules know nothing of training, files or pixels.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from .motion3d import DIM
+from .infer3d import Model3DConfig  # noqa: F401  (the settings live where reading a file needs no torch)
 from .seq2seq import LocalAttention, MusicEncoder
-
-
-@dataclass
-class Model3DConfig:
-    n_features: int
-    pose_dim: int = DIM
-    enc_hidden: int = 128
-    enc_layers: int = 2
-    dec_hidden: int = 256
-    attention: str = "additive"     # additive | general | none
-    attn_dim: int = 128
-    window: int = 12
-    n_genres: int = 4
-    genre_dim: int = 8
-    n_mix: int = 8
-    dropout: float = 0.1
-    min_log_std: float = -4.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Model3DConfig":
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 class Seq2Seq3D(nn.Module):
