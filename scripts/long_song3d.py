@@ -23,6 +23,8 @@ def main():
     ap.add_argument("--data", default="../shared/data/dance_with_melody")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--json", default=None)
+    ap.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE",
+                    help="any other Generate3DOptions field (a number), e.g. --opt unstick=0.6")
     a = ap.parse_args()
     from dancegen.evaluate import longform as L
     from dancegen.skeleton import joint_speed
@@ -39,7 +41,7 @@ def main():
           f"loudness corr {real_corr:.3f} (val takes)")
     out = {"real": {"speed": real_speed, "repetition": real_rep, "loudness_corr": real_corr}, "songs": {}}
     for m, seed in ((m, s) for m in a.music for s in a.seeds):
-        o = Generate3DOptions(seed=seed, progress=False)
+        o = Generate3DOptions(seed=seed, progress=False, **{k: float(v) for k, v in (x.split("=", 1) for x in a.opt)})
         d = generate_dance3d(m, b, o)
         ws = L.window_speed(d.joints3d, d.fps) / real_speed
         rep = L.repetition(d.joints3d, d.fps)

@@ -33,6 +33,8 @@ def main():
                     help="generate for this split's songs and compare with its real takes (train: for tuning, "
                          "so that val stays unseen)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE",
+                    help="any other Generate3DOptions field (a number), e.g. --opt unstick=0.6")
     ap.add_argument("--save-dances", default=None, help="folder for the generated val dances (npz)")
     a = ap.parse_args()
     from dancegen.model.bundle3d import Model3DBundle
@@ -47,6 +49,7 @@ def main():
     gen_takes = val if a.split == "val" else train
     real_cmp = real_val if a.split == "val" else real_train
     extra = {k: v for k, v in (("energy_floor", a.energy_floor), ("accent", a.accent)) if v is not None}
+    extra.update({k: float(v) for k, v in (o.split("=", 1) for o in a.opt)})
     gens, hgr, ms = [], {}, []
     t0 = time.time()
     for s in a.seeds:
