@@ -32,7 +32,7 @@ DEFAULT_MUSIC = REPO / "examples" / "music" / "metal_madness.ogg"
 #: exclusive: a stage called inside another is counted in its own row only.
 STAGES = (
     ("model file read and built", "dancegen.model.generate3d", "load_generator"),
-    ("song length check (decodes the whole file)", "dancegen.audio.io", "audio_duration"),
+    ("song length check (header; the window decode gives the real length)", "dancegen.audio.io", "audio_duration"),
     ("decode + resample + noise reduction", "dancegen.audio.io", "load_audio"),
     ("spectrogram + onset envelope", "dancegen.audio.beats", "analyse"),
     ("tempo + beat tracking", "dancegen.audio.beats", "Analysis.beats"),
@@ -183,7 +183,7 @@ def main():
             + ["rest of the command"]
         for k in order:
             w, c = (x or 0.0 for x in best.get(k, [0.0, 0.0]))
-            print(f"  {k:<46s} {w:6.2f} s wall {c:6.2f} s CPU")
+            print(f"  {k:<68s} {w:6.2f} s wall {c:6.2f} s CPU")
         print(f"  torch imported by the command: {'yes' if best.get('torch imported', [0])[0] else 'no'}")
         if not a.skip_long:
             import soundfile as sf

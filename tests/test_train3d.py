@@ -38,9 +38,9 @@ def test_resumed_run_equals_uninterrupted_run(dwm_dir, tmp_path):
     saved = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
     assert json.loads(saved["state"])["step"] == 3
     resumed = train(_cfg(dwm_dir, tmp_path / "b", 6), progress=False)
-    wa = Model3DBundle.from_pretrained(through).model.state_dict()
-    wb = Model3DBundle.from_pretrained(resumed).model.state_dict()
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    wa = Model3DBundle.from_pretrained(through).weights
+    wb = Model3DBundle.from_pretrained(resumed).weights
+    assert wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa)
 
 
 def test_bad_settings_are_refused_before_any_work():

@@ -80,7 +80,7 @@ def _train3d(config: str) -> str:
 #: off for the HGR ablation (no HGR losses, no loop) and for the comparison models (the published
 #: methods have none).
 MODELS3D = (
-    ModelSpec("full", BUNDLED3D, "Seq2Seq3D-HGR (full, bundled: 3,810 steps)", True, "seq2seq3d",
+    ModelSpec("full", BUNDLED3D, "Seq2Seq3D-HGR (full, bundled: 6,000 steps)", True, "seq2seq3d",
               train="bundled with dancegen (recipe: configs/default3d.json)"),
     ModelSpec("full_1500", "full3d_1500", "full, at the ablations' 1,500 steps", True, "seq2seq3d",
               train=_train3d("ablation3d_full")),
@@ -143,7 +143,7 @@ SET2D = ModelSet("2d", "the 2D generator", MODELS, COMPARED, "full",
                  _expect((("full", "ours (full)"),), "full_35min", "the ablations' 35-min budget", False))
 SET3D = ModelSet("3d", "the 3D generator", MODELS3D, COMPARED3D, "full",
                  _expect((("full_1500", "ours at the comparison models' budget (full at 1,500 steps)"),
-                          ("full", "ours as bundled (3,810 steps)")), "full_1500", "the same 1,500 steps", True),
+                          ("full", "ours as bundled (6,000 steps)")), "full_1500", "the same 1,500 steps", True),
                  three_d=True)
 SETS = {s.name: s for s in (SET2D, SET3D)}
 
