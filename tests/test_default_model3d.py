@@ -45,6 +45,7 @@ def test_dances_the_span_in_3d_on_the_reference_skeleton(bundle, dance):
     # on the floor, not floating: the real takes' lowest foot point has a median of 0.05 m; this model
     # keeps its feet about 5 cm higher (0.10 m on this song, docs/MODEL_CARD.md)
     assert low.min() > -0.05 and np.median(low) < 0.15
+    assert dance.meta["hgr3d_final"]["below_floor"] == 0   # the final dance too (after the governor and beat lock)
 
 
 @pytest.mark.parametrize("mode", CAMERAS)

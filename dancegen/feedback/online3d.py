@@ -17,8 +17,8 @@ Dance with Melody train takes on the reference skeleton (docs/hgr.md, "3D loop")
 * **foot sliding**: a foot in contact in this frame and the previous one moves at most
   ``slide_tol`` (1.2 cm) on the floor per frame (real: 99th percentile 1.17 cm). Action: shift the
   root on the floor by the least that brings the contact foot's move (the mean of the feet in
-  contact) back to ``slide_tol`` (pinning the foot, cutting the move to zero, cost realism:
-  docs/MODEL_CARD.md).
+  contact) back to ``slide_tol`` (pinning the foot, cutting the move to zero, is no better in realism:
+  docs/generation3d.md, "The HGR loop in 3D").
 * **floor**: the lowest foot point no lower than ``floor_tol`` (3 cm) below the floor (real: 1st
   percentile -2.9 cm). Action: lift the root.
 

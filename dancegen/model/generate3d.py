@@ -60,7 +60,7 @@ class Generate3DOptions:
     unstick: float = 0.6             # component pick tilted toward moving while the body moves slower than this x training (0: off)
     unstick_max: float = 3.0         # ... the shortfall factor counted up to this
     unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
-    energy_floor: float = 0.8        # governor3d: lowest body speed / the training dances' (0: off)
+    energy_floor: float = 1.2        # governor3d: lowest body speed / the training dances' (0: off)
     energy_ceiling: float = 1.6      # governor3d: highest body speed / the training dances' (0: off)
     loud_follow: float = 0.0         # governor3d: motion energy follows the music's loudness, per 10 dB (0: off)
     feedback: bool = True
@@ -335,7 +335,18 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
 
 
 def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
-    """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`."""
+    """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`.
+
+    Runs with one BLAS thread from the features to the camera: a product's rounding depends on
+    the thread count, and the sampler amplifies any difference, so this keeps "the same seed gives
+    the same dance, bit for bit" true whatever ``OMP_NUM_THREADS`` says."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _generate_dance3d(music, bundle, opts)
+
+
+def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     from .. import body3d as b3
     from ..audio.features import FeatureStats
     from ..camera import CameraConfig, film
@@ -407,6 +418,15 @@ def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     if abs(out_fps - fps) > 1e-6 or len(world) != T_out:
         world = change_fps(world, fps, out_fps, T_out).astype(np.float32)
     world = b3.retarget(world, bundle.ref_lengths)   # interpolation shortens bones: back to the reference
+    # the governor and the beat lock act after the HGR loop: a foot they put under the floor is
+    # lifted back onto it as the loop would (the whole body, only in those frames; loop off: not)
+    from ..feedback.online3d import Rules3D, below_floor
+
+    sunk, low = below_floor(world, Rules3D().floor_tol)
+    if opts.feedback and sunk.any():
+        world = world.copy()
+        world[sunk, :, 1] -= low[sunk, None]
+        meta["floor_lifts_after_loop"] = int(sunk.sum())
     cam = opts.camera if opts.camera is not None else CameraConfig()
     kp, caminfo = film(world, out_fps, cam, canvas=opts.canvas)
     kp2 = keep_on_canvas(kp, opts.canvas)

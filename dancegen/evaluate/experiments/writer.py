@@ -185,7 +185,7 @@ def md_hgr(res, model="full") -> list[str]:
     L += ["Bone deviation D_bone (paper Eq. 4, mean over frames; reference: " + hg["ref"] + "), jerk "
           "(px/s³), beat alignment error (s), max stretch (largest bone length / reference - 1)"
           + ("; 3D: rule breaks per 1000 frames and foot sliding over the final dance (as in Table 2), and the "
-             "loop's actions while generating per 1000 frames (resampled or blended joint jumps, pinned feet, "
+             "loop's actions while generating per 1000 frames (resampled or blended joint jumps, sliding feet cut back to the tolerance, "
              "lifted feet)" if three else "") + ".", "",
           "| split | feedback | bone deviation | jerk | beat err | max stretch |"
           + (" rule breaks /1000 | foot sliding | loop actions /1000 |" if three else ""),
