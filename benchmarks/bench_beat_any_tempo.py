@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     import dancegen
     from dancegen.audio.beats import beats_for_file, track_beats
     from dancegen.audio.io import audio_duration, load_audio
-    from dancegen.metrics.beat import beat_alignment_error, beat_metrics, danced_beats
+    from dancegen.metrics.beat import beat_metrics, danced_beat_error
 
     torch.set_num_threads(1)
     rows, synth = [], []
@@ -101,10 +101,7 @@ def main(argv=None) -> int:
             m = beat_metrics(dance.keypoints, dance.fps, music, offset=dance.offset)
             bas, err = m["bas_bailando"], m["beat_alignment_error"]
             span = (dance.offset, dance.offset + (len(dance.keypoints) - 1) / dance.fps)
-            inside = music[(music >= span[0]) & (music <= span[1])]
-            hit = danced_beats(inside, dance.meta["beats"])
-            err_d = beat_alignment_error(m["motion_beats"], hit, span) if len(hit) else float("inf")
-            share = len(hit) / max(1, len(inside))
+            err_d, share = danced_beat_error(m["motion_beats"], music, dance.meta["beats"], span)
             which = "all" if share > 0.9 else ("1/2" if 0.4 < share < 0.6 else f"{share:.2f}")
             ok = bas >= BAS_MIN and err_d <= ERR_MAX
             ga = dance.meta.get("genre_auto", {})

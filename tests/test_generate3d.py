@@ -390,7 +390,7 @@ def test_energy_governor_livens_a_nearly_still_body_and_keeps_root_and_bones():
     assert g1.max() <= 1.0 + 1e-6 and same is j
 
 
-def test_energy_governor_ceiling_slows_a_runaway_spin_and_loudness_shapes_the_gain():
+def test_energy_governor_ceiling_slows_a_runaway_spin():
     from dancegen.model.generate3d import govern3d
 
     j = synthetic_dance3d(300)
@@ -409,9 +409,6 @@ def test_energy_governor_ceiling_slows_a_runaway_spin_and_loudness_shapes_the_ga
     assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
     same, g = govern3d(j, 25.0, REF, ref_speed=ref, floor=0.0, ceiling=1.3)   # within the ceiling: untouched
     assert same is j and np.abs(g - 1).max() <= 1e-6
-    loud = np.r_[np.full(150, -30.0), np.full(150, -10.0)]          # a quiet half, then a loud one
-    _, g = govern3d(j, 25.0, REF, ref_speed=ref, floor=0.0, loud_db=loud, loud_follow=0.3)
-    assert g[:100].mean() < 0.8 < 1.2 < g[-100:].mean()
 
 
 def test_a_3d_model_file_asking_for_a_huge_network_is_refused_before_it_is_built(tiny3d, tmp_path):

@@ -124,3 +124,14 @@ def test_danced_beats_every_beat_every_second_or_none():
     half = danced_beats(music, music[1::2] - 0.05)           # a grid at 90 BPM on the odd beats
     assert np.allclose(half, music[1::2])
     assert len(danced_beats(music, music + 1 / 6.0)) == 0    # on the off-beats: nothing danced
+
+
+def test_danced_beat_error_over_the_beats_a_half_time_dance_set_out_to_hit():
+    from dancegen.metrics.beat import danced_beat_error
+
+    music = np.arange(0, 10, 1 / 3.0)                      # 180 BPM
+    grid = music[0::2]                                     # danced at 90 BPM
+    motion = grid + 0.02                                   # 20 ms late on each danced beat
+    err, share = danced_beat_error(motion, music, grid, (0.0, 10.0))
+    assert abs(err - 0.02) < 1e-9 and abs(share - 0.5) < 0.02
+    assert danced_beat_error(motion, music, music + 1 / 6.0, (0.0, 10.0))[0] == float("inf")

@@ -42,7 +42,7 @@ DEFAULT_SIGMA_S = 3.0 / 60.0
 
 __all__ = [
     "DEFAULT_SIGMA_S", "joint_speed", "motion_beats", "beat_alignment_error",
-    "beat_align_score_bailando", "beat_align_score_fact", "beat_metrics", "danced_beats",
+    "beat_align_score_bailando", "beat_align_score_fact", "beat_metrics", "danced_beats", "danced_beat_error",
 ]
 
 
@@ -124,6 +124,15 @@ def danced_beats(music_beats, locked_beats, tol: float = 0.07) -> np.ndarray:
     if len(mu) == 0 or len(lk) == 0:
         return mu[:0]
     return mu[_nearest_distance(mu, lk) <= tol]
+
+
+def danced_beat_error(motion_beats, music_beats, locked_beats, span) -> tuple[float, float]:
+    """``(beat alignment error over the danced beats, share of the music beats danced)`` inside
+    ``span`` (:func:`danced_beats` of ``locked_beats``; ``inf`` error when none is danced)."""
+    mu = _in_span(_beats(music_beats, "music_beats"), span)
+    hit = danced_beats(mu, locked_beats)
+    err = beat_alignment_error(motion_beats, hit, span) if len(hit) else float("inf")
+    return err, len(hit) / max(1, len(mu))
 
 
 def beat_align_score_bailando(motion_beats, music_beats, sigma: float = DEFAULT_SIGMA_S, span=None) -> float:

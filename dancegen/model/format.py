@@ -382,8 +382,6 @@ def read_kind(path: str | os.PathLike) -> str:
 
 
 def _float32(sd: dict) -> dict:
-    import torch  # noqa: F401  (the tensors' module: torch is loaded when they exist)
-
     return {k: (v.float() if v.is_floating_point() else v) for k, v in sd.items()}
 
 

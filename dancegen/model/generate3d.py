@@ -62,7 +62,6 @@ class Generate3DOptions:
     unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
     energy_floor: float = 1.2        # governor3d: lowest body speed / the training dances' (0: off)
     energy_ceiling: float = 1.6      # governor3d: highest body speed / the training dances' (0: off)
-    loud_follow: float = 0.0         # governor3d: motion energy follows the music's loudness, per 10 dB (0: off)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
@@ -289,18 +288,14 @@ def _checked(integ, corr, xr, prev_world, prev_contact):
 
 def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: float, floor: float = 0.6,
              window_s: float = 4.0, smooth_s: float = 2.0, max_gain: float = 4.0,
-             loud_db: np.ndarray | None = None, loud_follow: float = 0.0, ceiling: float = 0.0):
+             ceiling: float = 0.0):
     """Energy governor for the 3D model: where the body's mean joint speed (joints relative to the
     root) over ``window_s`` falls under ``floor`` x ``ref_speed`` (the training dances' mean joint
     speed in m/s), the bone directions' deviations from their ``smooth_s`` moving average are
     scaled up by the missing factor (at most ``max_gain``, smoothed over time) and renormalised;
     the root's path and every bone length are untouched. ``ceiling`` > 0: where it runs over
     ``ceiling`` x ``ref_speed`` the deviations, and the turning rate (a fast spin moves every joint
-    about the root), are scaled down the same way.
-
-    ``loud_db (T,)`` (the music's loudness per frame, dB) with ``loud_follow`` k > 0: the gain is
-    also multiplied by ``clip(1 + k (L - median L) / 10 dB, 0.6, 1.4)`` (``L``: the loudness over
-    ``window_s``), so quiet passages move less and loud ones more. Returns ``(world, gain (T,))``."""
+    about the root), are scaled down the same way. Returns ``(world, gain (T,))``."""
     from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
     from .. import body3d as b3
@@ -315,10 +310,6 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     gain = np.clip(floor * ref_speed / np.maximum(local, 1e-6), 1.0, max_gain)
     if ceiling > 0:
         gain = gain * np.clip(ceiling * ref_speed / np.maximum(local, 1e-6), 1.0 / max_gain, 1.0)
-    if loud_db is not None and loud_follow > 0:
-        L = uniform_filter1d(np.asarray(loud_db, np.float64)[:len(gain)], max(1, int(window_s * fps)), mode="nearest")
-        L = np.pad(L, (0, len(gain) - len(L)), mode="edge")
-        gain = gain * np.clip(1.0 + loud_follow * (L - np.median(L)) / 10.0, 0.6, 1.4)
     gain = gaussian_filter1d(gain, fps, mode="nearest")
     if np.abs(gain - 1.0).max() <= 1e-6:
         return world, gain
@@ -328,7 +319,7 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     x[:, motion3d.SL_DIRS] = m + gain[:, None] * (d - m)
     # a fast spin is body speed too (the joints turn about the root): where the gain is under 1,
     # the turning rate is scaled by it as well
-    x[:, motion3d.SL_DYAW] *= np.minimum(gain, 1.0).reshape(-1, *([1] * (x[:, motion3d.SL_DYAW].ndim - 1)))
+    x[:, motion3d.SL_DYAW] *= np.minimum(gain, 1.0)
     h0 = float(motion3d._unwrap_heading(j)[0])
     out = motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0)
     return out, gain
@@ -395,10 +386,8 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     fps = bundle.fps
     ref_speed = bundle.ref_body_speed
     if opts.energy_floor > 0 and ref_speed:
-        mel = [i for i, n in enumerate(fs.names) if n.startswith("mel_")]
-        loud = fs.values[:, mel].mean(1) if mel and opts.loud_follow > 0 else None
         world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor,
-                               loud_db=loud, loud_follow=opts.loud_follow, ceiling=opts.energy_ceiling)
+                               ceiling=opts.energy_ceiling)
         tm["energy_gain_max"] = float(gain.max())
         meta["energy_gain_max"] = round(float(gain.max()), 3)
     if opts.beat_lock and len(grid) >= 2:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...metrics.beat import beat_alignment_error, danced_beats, motion_beats
+from ...metrics.beat import danced_beat_error, motion_beats
 from .common import dance_row, song_name
 from .runner import DanceSet, Request
 
@@ -37,9 +37,7 @@ def run(dances: DanceSet, names=None) -> dict:
             err_d = err
             if d.meta.get("beats"):
                 span = (0.0, (len(d.keypoints) - 1) / d.fps)
-                hit = danced_beats(music[(music >= span[0]) & (music <= span[1])], d.meta["beats"])
-                err_d = (beat_alignment_error(motion_beats(d.keypoints, d.fps), hit, span) if len(hit)
-                         else float("inf"))
+                err_d = danced_beat_error(motion_beats(d.keypoints, d.fps), music, d.meta["beats"], span)[0]
             ga = d.meta.get("genre_auto", {})
             rows.append({"song": song_name(s), "seconds": round(d.duration, 2),
                          "tempo": float(d.meta.get("tempo", float("nan"))), "bas": bas, "err": err,
