@@ -40,6 +40,7 @@ STAGES = (
     ("genre classifier", "dancegen.model.generate", "pick_genre"),
     ("decoder + HGR loop", "dancegen.model.generate3d", "decode3d"),
     ("energy governor", "dancegen.model.generate3d", "govern3d"),
+    ("polish (travel, smoothing; twice)", "dancegen.model.generate3d", "polish3d"),
     ("beat lock", "dancegen.model.beatlock", "lock_to_beats"),
     ("camera", "dancegen.camera", "film"),
     ("whole-dance checks", "dancegen.feedback.online3d", "check3d"),

@@ -18,7 +18,7 @@ from dancegen.feedback.online3d import Corrector3D
 from dancegen.model import motion3d
 from dancegen.model.bundle3d import Bundle3DMeta, Model3DBundle
 from dancegen.model.format import read_model
-from dancegen.model.generate3d import Generate3DOptions, generate_dance3d, load_generator
+from dancegen.model.generate3d import POLISH_GROUPS, Generate3DOptions, generate_dance3d, load_generator, polish3d
 from dancegen.model.seq2seq3d import Model3DConfig, Seq2Seq3D, mdn_nll, mdn_sample
 from motion3d_synth import REF, synthetic_dance3d
 from roundtrip import assert_same_fields
@@ -239,12 +239,72 @@ def test_temperature_controls_variety(tiny3d, song):
             generate_dance3d(song, b, Generate3DOptions(duration=1, progress=False, **bad))
 
 
+NO_POLISH = dict(travel_gain=1.0, smooth_root=0.0, smooth_upper=0.0, smooth_arms=0.0, smooth_legs=0.0, steady_upper=0.0)
+
+
+def _shaken(T=200, seed=0, mm=8.0):
+    """A smooth synthetic dance with frame-to-frame shaking of ``mm`` millimetres on every joint
+    but the feet, and the clean dance (both on the reference skeleton)."""
+    clean = synthetic_dance3d(T=T, seed=seed).astype(np.float64)
+    noisy = clean.copy()
+    rng = np.random.default_rng(seed + 1)
+    feet = [b3.JOINT3D_INDEX[n] for n in ("MidHip", "RHip", "RKnee", "RAnkle", "RBigToe", "LHip", "LKnee", "LAnkle", "LBigToe")]
+    upper = [i for i in range(len(b3.JOINTS3D)) if i not in feet]
+    noisy[:, upper] += rng.normal(0, mm / 1000, (T, len(upper), 3))
+    return b3.retarget(clean, REF), b3.retarget(noisy, REF)
+
+
+def _acc(j, idx):
+    return np.linalg.norm(np.diff(j[:, idx], 2, axis=0), axis=-1).mean()
+
+
+def test_polish_removes_upper_body_shaking_and_keeps_bones_steps_and_path():
+    clean, noisy = _shaken()
+    out = polish3d(noisy, 25.0, REF, sigmas={"upper": 2.0, "arms": 1.0, "legs": 0.0})
+    assert out.dtype == np.float32 and out.shape == noisy.shape
+    assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4            # every bone at its length
+    up = [b3.JOINT3D_INDEX[n] for n in POLISH_GROUPS["upper"]]
+    # the shaking's acceleration is mostly gone, back near the clean dance's
+    assert _acc(out, up) < 0.35 * _acc(noisy, up) and _acc(out, up) < 2.0 * _acc(clean, up) + 1e-3
+    legs = [b3.JOINT3D_INDEX[n] for n in ("RKnee", "RAnkle", "LKnee", "LAnkle")]
+    assert np.abs(out[:, legs] - noisy[:, legs]).max() < 1e-5            # legs (sigma 0) untouched
+    np.testing.assert_allclose(out[:, 0], noisy[:, 0], atol=1e-5)        # the root's path too
+    # nothing asked: the same dance
+    np.testing.assert_allclose(polish3d(noisy, 25.0, REF), noisy, atol=1e-5)
+
+
+def test_polish_travel_gain_scales_the_floor_path_and_keeps_height_and_heading():
+    clean, _ = _shaken()
+    out = polish3d(clean, 25.0, REF, travel_gain=1.25)
+    step = lambda j: np.linalg.norm(np.diff(j[:, 0, [0, 2]], axis=0), axis=-1).sum()  # noqa: E731
+    assert abs(step(out) / step(clean) - 1.25) < 0.01
+    np.testing.assert_allclose(out[:, 0, 1], clean[:, 0, 1], atol=1e-5)   # root height kept
+    np.testing.assert_allclose(np.unwrap(b3.heading(out)), np.unwrap(b3.heading(clean)), atol=1e-4)
+    np.testing.assert_allclose(out - out[:, :1], clean - clean[:, :1], atol=1e-4)  # the body itself unchanged
+    # root smoothing: a shaking path gets smooth, its length about kept
+    rng = np.random.default_rng(3)
+    shaky = clean.copy()
+    shaky[:, :, [0, 2]] += np.cumsum(rng.normal(0, 0.004, (len(clean), 1, 2)), axis=0)
+    sm = polish3d(shaky, 25.0, REF, root_sigma=3.0)
+    acc = lambda j: np.linalg.norm(np.diff(j[:, 0, [0, 2]], 2, axis=0), axis=-1).mean()  # noqa: E731
+    assert acc(sm) < 0.5 * acc(shaky)
+    assert np.abs(b3.bone_lengths(sm) / REF - 1).max() < 1e-4
+
+
+def test_polish_options_are_checked(tiny3d, song):
+    b = load_generator(tiny3d)
+    for bad in ({"travel_gain": 0.0}, {"smooth_upper": -1.0}, {"smooth_root": float("nan")}, {"steady_upper": 30.0}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            generate_dance3d(song, b, Generate3DOptions(duration=1, progress=False, **bad))
+
+
 def test_hgr_loop_acts_on_an_untrained_model_and_the_dance_keeps_its_rules(tiny3d, song):
     b = load_generator(tiny3d)
     # independent sampling noise (noise_corr 0): an untrained model then breaks the rules often
-    on = generate_dance3d(song, b, Generate3DOptions(duration=6, progress=False, beat_lock=False, noise_corr=0.0))
+    # (the polish off: its smoothing would hide the jumps the loop-off dance is expected to show)
+    on = generate_dance3d(song, b, Generate3DOptions(duration=6, progress=False, beat_lock=False, noise_corr=0.0, **NO_POLISH))
     off = generate_dance3d(song, b, Generate3DOptions(duration=6, progress=False, beat_lock=False, feedback=False,
-                                                      noise_corr=0.0))
+                                                      noise_corr=0.0, **NO_POLISH))
     c = on.meta["hgr3d"]
     assert c["frames"] == 150 and c.get("jump", 0) > 0          # a random model jumps: the loop saw it
     assert off.meta["hgr3d"] == {}

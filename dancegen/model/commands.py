@@ -27,7 +27,7 @@ def register(sub):
     g.add_argument("--no-feedback", action="store_true", help="switch off the HGR online correction (ablation)")
     g.add_argument("--no-beat-lock", action="store_true", help="switch off the bounded retiming onto the beats")
     g.add_argument("--accent", type=A.accent, default=None,
-                   help="beat accent depth: relative speed dip on every beat, 0 (off) to below 1 (default 0.7 for "
+                   help="beat accent depth: relative speed dip on every beat, 0 (off) to below 1 (default 0.8 for "
                         "the 3D model, 0.5 for a 2D model)")
     g.add_argument("--temperature", type=A.temperature, default=1.0,
                    help="3D model: variety of the sampled poses, 0 (most likely) to 3 (default 1: as trained)")
@@ -82,7 +82,7 @@ def cmd_generate(args) -> int:
             cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
             opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
                                       fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
-                                      beat_lock=not args.no_beat_lock, accent=0.7 if args.accent is None else args.accent, camera=cam,
+                                      beat_lock=not args.no_beat_lock, accent=0.8 if args.accent is None else args.accent, camera=cam,
                                       progress=not args.quiet)
             dance = generate_dance3d(args.music, bundle, opts3)
         else:

@@ -5,9 +5,11 @@ Pipeline: one decode of the song for features, beats and tempo
 (:func:`dancegen.model.generate.prepare_music`) at the model's frame rate -> Bi-LSTM encoding (overlapping chunks, so
 memory stays bounded for any song) -> frame by frame: the mixture head gives the next pose's
 distribution, a pose is *sampled* (``temperature``), the 3D HGR loop checks it and acts (resample /
-blend on a joint jump, pin a sliding contact foot, lift a foot below the floor) before it is fed
-back -> beat lock (bounded smooth retiming of the motion beats onto the music beats, then beat
-accents) on the 3D joints, every bone put back at its reference length -> camera
+blend on a joint jump, cut back a sliding contact foot, lift a foot below the floor) before it is fed
+back -> energy governor -> polish (:func:`polish3d`: the root's travel scaled up, the frame-to-frame
+shake smoothed out per joint group) -> beat lock (bounded smooth retiming of the motion beats onto
+the music beats, then beat accents) on the 3D joints, the neck, head and shoulders steadied
+again, every bone put back at its reference length -> camera
 (:mod:`dancegen.camera`) -> keypoints. The network runs on NumPy (:mod:`dancegen.model.infer3d`;
 generation does not import torch). The same seed gives the same dance bit for bit (one seeded
 numpy generator).
@@ -62,10 +64,16 @@ class Generate3DOptions:
     unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
     energy_floor: float = 1.2        # governor3d: lowest body speed / the training dances' (0: off)
     energy_ceiling: float = 1.6      # governor3d: highest body speed / the training dances' (0: off)
+    travel_gain: float = 1.2         # polish3d: the root's floor velocity x this (the model under-travels; docs/generation3d.md)
+    smooth_root: float = 3.0         # polish3d: Gaussian sigma (model frames) of the root's floor velocity and turning rate
+    smooth_upper: float = 2.0        # polish3d: ... of the neck, head and shoulders
+    smooth_arms: float = 1.0         # polish3d: ... of the elbows and wrists
+    smooth_legs: float = 0.5         # polish3d: ... of the hips, legs and feet (steps stay sharp)
+    steady_upper: float = 2.0        # polish3d after the beat lock: the neck, head and shoulders smoothed again (frames)
     feedback: bool = True
     beat_lock: bool = True
     max_rate_change: float = 0.25
-    accent: float = 0.7              # beat accents (model/beatlock.py): measured choice, docs/generation3d.md
+    accent: float = 0.8              # beat accents (model/beatlock.py): measured choice, docs/generation3d.md
     camera: object = None            # dancegen.camera.CameraConfig (default: front)
     canvas: tuple = (1920, 1080)
     chunk: int = 480
@@ -325,6 +333,52 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     return out, gain
 
 
+#: the joint groups :func:`polish3d` smooths, each with its own width
+POLISH_GROUPS = {"upper": ("Neck", "Head", "RShoulder", "LShoulder"),
+                 "arms": ("RElbow", "RWrist", "LElbow", "LWrist"),
+                 "legs": ("MidHip", "RHip", "RKnee", "RAnkle", "RBigToe", "LHip", "LKnee", "LAnkle", "LBigToe")}
+
+
+def polish3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, travel_gain: float = 1.0,
+             root_sigma: float = 0.0, sigmas: dict | None = None) -> np.ndarray:
+    """The last touch on a sampled 3D dance ``(T, 17, 3)`` m, measured against the real takes
+    (docs/generation3d.md):
+
+    * the root's floor velocity (in the heading frame) is multiplied by ``travel_gain``: the model
+      travels less than the dancers it learnt from (0.89 of the real train takes' speed on their
+      own songs, 0.75 on the val songs);
+    * the floor velocity and the turning rate are smoothed (Gaussian, ``root_sigma`` frames): the
+      sampled path shakes frame to frame where a dancer's is smooth;
+    * each joint group of :data:`POLISH_GROUPS` is smoothed in world space with its own width
+      ``sigmas[group]`` (frames): the sampled neck and head shake (their mean acceleration was
+      1.5-1.9x the real dancers'), while the feet keep their sharp steps;
+
+    then every bone is put back at its reference length (directions kept). The root's height and
+    path otherwise stay. Returns float32 joints."""
+    from scipy.ndimage import gaussian_filter1d
+
+    from .. import body3d as b3
+    from . import motion3d
+
+    j = np.asarray(world, np.float64)
+    if len(j) < 3:
+        return np.asarray(world, np.float32)
+    if travel_gain != 1.0 or root_sigma > 0:
+        x = motion3d.encode(j, fps).astype(np.float64)
+        x[:, motion3d.SL_ROOT_Y] = j[:, 0, 1]
+        x[:, motion3d.SL_VEL] *= travel_gain
+        if root_sigma > 0:
+            turn = slice(motion3d.SL_VEL.start, motion3d.SL_DYAW + 1)
+            x[:, turn] = gaussian_filter1d(x[:, turn], root_sigma, axis=0, mode="nearest")
+        h0 = float(motion3d._unwrap_heading(j)[0])
+        j = motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0).astype(np.float64)
+    for group, sigma in (sigmas or {}).items():
+        if sigma > 0:
+            idx = [b3.JOINT3D_INDEX[n] for n in POLISH_GROUPS[group]]
+            j[:, idx] = gaussian_filter1d(j[:, idx], sigma, axis=0, mode="nearest")
+    return b3.retarget(j, ref_lengths).astype(np.float32)
+
+
 def generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     """Generate a 3D dance for ``music`` (path) with a :class:`~dancegen.model.bundle3d.Model3DBundle`.
 
@@ -351,7 +405,10 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     for name, v, lo, hi in (("component_corr", opts.component_corr, -1.0, 0.9999), ("noise_corr", opts.noise_corr, 0.0, 0.9999),
                             ("restart_s", opts.restart_s, 0.0, 3600.0), ("unstick", opts.unstick, 0.0, 1.0),
                             ("unstick_max", opts.unstick_max, 1.0, 10.0),
-                            ("unstick_bias", opts.unstick_bias, 0.0, 20.0)):
+                            ("unstick_bias", opts.unstick_bias, 0.0, 20.0), ("travel_gain", opts.travel_gain, 0.5, 2.0),
+                            ("smooth_root", opts.smooth_root, 0.0, 25.0), ("smooth_upper", opts.smooth_upper, 0.0, 25.0),
+                            ("smooth_arms", opts.smooth_arms, 0.0, 25.0), ("smooth_legs", opts.smooth_legs, 0.0, 25.0),
+                            ("steady_upper", opts.steady_upper, 0.0, 25.0)):
         if not (np.isfinite(v) and lo <= v <= hi):
             raise ConfigError(f"{name} {v}: use a value from {lo:g} to {hi:g} (see Generate3DOptions)")
     music = str(music)
@@ -390,6 +447,8 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
                                ceiling=opts.energy_ceiling)
         tm["energy_gain_max"] = float(gain.max())
         meta["energy_gain_max"] = round(float(gain.max()), 3)
+    world = polish3d(world, fps, bundle.ref_lengths, travel_gain=opts.travel_gain, root_sigma=opts.smooth_root,
+                     sigmas={"upper": opts.smooth_upper, "arms": opts.smooth_arms, "legs": opts.smooth_legs})
     if opts.beat_lock and len(grid) >= 2:
         from .beatlock import lock_to_beats
 
@@ -403,6 +462,13 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         world = (both[:, :-1] + both[:, -1:] * 1e3).astype(np.float32)
         tm["beat_lock_s"] = time.perf_counter() - t3
         meta["beat_lock"] = {"max_rate_change": opts.max_rate_change, "accent": opts.accent}
+    meta["polish"] = {"travel_gain": opts.travel_gain, "root": opts.smooth_root, "upper": opts.smooth_upper,
+                      "arms": opts.smooth_arms, "legs": opts.smooth_legs, "steady_upper": opts.steady_upper}
+    if opts.steady_upper > 0:
+        # the beat lock's time warp and accents shake the whole figure again; the beat sits in the
+        # root's path and the limbs (docs/generation3d.md), so only the neck, head and shoulders
+        # are smoothed once more
+        world = polish3d(world, fps, bundle.ref_lengths, sigmas={"upper": opts.steady_upper})
     T_out = int(round(duration * out_fps))
     if abs(out_fps - fps) > 1e-6 or len(world) != T_out:
         world = change_fps(world, fps, out_fps, T_out).astype(np.float32)
