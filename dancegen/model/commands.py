@@ -82,7 +82,7 @@ def cmd_generate(args) -> int:
             cam = CameraConfig(mode=args.camera, yaw=args.yaw, elevation=args.elevation)
             opts3 = Generate3DOptions(start=args.start, duration=args.duration, seed=args.seed, genre=args.genre,
                                       fps=args.fps, temperature=args.temperature, feedback=not args.no_feedback,
-                                      beat_lock=not args.no_beat_lock, accent=0.8 if args.accent is None else args.accent, camera=cam,
+                                      beat_lock=not args.no_beat_lock, accent=Generate3DOptions.accent if args.accent is None else args.accent, camera=cam,
                                       progress=not args.quiet)
             dance = generate_dance3d(args.music, bundle, opts3)
         else:
