@@ -87,34 +87,29 @@ def reference_lengths(joints_list) -> np.ndarray:
     return med.astype(np.float32)
 
 
-def _fk_levels() -> tuple:
-    """The bones of :data:`BONES3D` grouped by the depth of their child joint: ``((bones, parents,
-    children), ...)`` index arrays, shallowest first (a level's parents are all placed by then)."""
-    depth = [0] * J3
-    for p, c in BONES3D:
-        depth[c] = depth[p] + 1
-    levels = []
-    for k in range(1, max(depth) + 1):
-        sel = [b for b, (_, c) in enumerate(BONES3D) if depth[c] == k]
-        levels.append((np.array(sel), np.array([BONES3D[b][0] for b in sel]), np.array([BONES3D[b][1] for b in sel])))
-    return tuple(levels)
+def _fk_paths() -> np.ndarray:
+    """``(J3, NB3)`` 0/1: bone b lies on the path from the root to joint j (:data:`BONES3D`)."""
+    A = np.zeros((J3, NB3))
+    for b, (p, c) in enumerate(BONES3D):   # parents come before their children in BONES3D
+        A[c] = A[p]
+        A[c, b] = 1.0
+    return A
 
 
-_FK_LEVELS = _fk_levels()
+_FK_PATHS = _fk_paths()
 
 
 def fk(root: np.ndarray, dirs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Forward kinematics: root position ``(..., 3)``, bone directions ``(..., NB3, 3)`` (normalised
     here) and lengths ``(NB3,)`` -> joints ``(..., J3, 3)``. Every bone has exactly its length.
-    Each joint is its parent plus the bone (``length * direction``), all the joints of one tree
-    depth at a time."""
+    Each joint is the root plus the bones on its path from the root (``length * direction``), one
+    product for all joints (a frame at a time in the generator's loop: one NumPy call, not one per
+    tree depth)."""
     d = np.asarray(dirs, dtype=np.float64)
     d = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), 1e-9)
-    v = np.asarray(lengths)[:, None] * d
-    out = np.empty(d.shape[:-2] + (J3, 3))
-    out[..., 0, :] = root
-    for bones, parents, children in _FK_LEVELS:
-        out[..., children, :] = out[..., parents, :] + v[..., bones, :]
+    v = np.asarray(lengths, np.float64)[:, None] * d
+    out = _FK_PATHS @ v
+    out += np.asarray(root, np.float64)[..., None, :]
     return out.astype(np.float32)
 
 

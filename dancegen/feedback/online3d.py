@@ -121,9 +121,10 @@ class Corrector3D:
         self.counts[k] = self.counts.get(k, 0) + n
 
     def structure_faults(self, world: np.ndarray) -> dict:
+        """``world (..., J3, 3)`` -> ``{"bones", "symmetry"}``: bool masks ``(...)``."""
         L = b3.bone_lengths(world)
-        return {"bones": bool(bone_faults(L, self.ref_lengths, self.rules.bone_tol)),
-                "symmetry": bool(symmetry_faults(L, self.ref_lengths, self.rules.bone_tol))}
+        return {"bones": bone_faults(L, self.ref_lengths, self.rules.bone_tol),
+                "symmetry": symmetry_faults(L, self.ref_lengths, self.rules.bone_tol)}
 
     def jump(self, world: np.ndarray, prev: np.ndarray | None, prev2: np.ndarray | None = None) -> bool:
         """A joint faster than ``max_speed`` since ``prev`` or, with ``prev2``, accelerating harder
@@ -131,8 +132,8 @@ class Corrector3D:
         if prev is None:
             return False
         if prev2 is None:
-            return bool(jump_faults(np.stack([prev, world]), self.fps, self.rules.max_speed)[1])
-        return bool(jump_faults(np.stack([prev2, prev, world]), self.fps, self.rules.max_speed, self.rules.max_accel)[2])
+            return bool(jump_faults(np.array([prev, world]), self.fps, self.rules.max_speed)[1])
+        return bool(jump_faults(np.array([prev2, prev, world]), self.fps, self.rules.max_speed, self.rules.max_accel)[2])
 
     def fix_floor_and_slide(self, world, prev, contact, prev_contact, count: bool = True):
         """Return ``(root shift (3,), acted rules)`` for the floor and sliding rules (counted in
@@ -140,7 +141,7 @@ class Corrector3D:
         shift = np.zeros(3)
         acted = []
         if prev is not None and prev_contact is not None:
-            slide, moves = foot_slides(np.stack([prev, world]), np.stack([prev_contact, contact]),
+            slide, moves = foot_slides(np.array([prev, world]), np.array([prev_contact, contact]),
                                        self.rules.slide_tol)
             if slide[1].any():
                 # the least correction: the sliding feet's mean move is cut back to the tolerance

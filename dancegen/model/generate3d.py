@@ -143,9 +143,6 @@ class HGRLoop3D:
         world, h, xz, xr = self._kept
         if self.corr is not None:
             self.corr.frames += 1
-            for rule, broken in self.corr.structure_faults(world).items():
-                if broken:
-                    self.corr._count(rule)
             self.corr.commit()
         self.integ.commit(h, xz)
         self.worlds.append(world)
@@ -156,8 +153,15 @@ class HGRLoop3D:
 
     def result(self):
         """``(world joints (T, 17, 3) m, contacts (T, 2), hgr counts)``."""
-        counts = dict(self.corr.counts, frames=self.corr.frames) if self.corr is not None else {}
-        return np.asarray(self.worlds, np.float32), np.asarray(self.contacts, np.float32), counts
+        worlds = np.asarray(self.worlds, np.float32)
+        counts = {}
+        if self.corr is not None:
+            # the bone and symmetry guards (true by construction) over every kept frame at once
+            for rule, broken in self.corr.structure_faults(worlds).items():
+                if broken.any():
+                    self.corr._count(rule, int(broken.sum()))
+            counts = dict(self.corr.counts, frames=self.corr.frames)
+        return worlds, np.asarray(self.contacts, np.float32), counts
 
 
 def _frames(T: int, opts):

@@ -107,11 +107,21 @@ _ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.327
 def erf(x: np.ndarray) -> np.ndarray:
     """Error function, Abramowitz and Stegun 7.1.26 (absolute error under 1.5e-7: float32 level)."""
     a1, a2, a3, a4, a5, p = _ERF
-    s = np.sign(x)
     z = np.abs(x).astype(np.float64)   # (float32 would cancel near 0: 1 - poly * exp)
-    t = 1.0 / (1.0 + p * z)
-    y = 1.0 - ((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t * np.exp(-z * z)
-    return (s * y).astype(x.dtype, copy=False)
+    t = p * z
+    t += 1.0
+    np.divide(1.0, t, out=t)
+    y = a5 * t                         # ((((a5 t + a4) t + a3) t + a2) t + a1) t, in place
+    for a in (a4, a3, a2, a1):
+        y += a
+        y *= t
+    z *= z
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    y *= z
+    np.subtract(1.0, y, out=y)
+    y *= np.sign(x)
+    return y.astype(x.dtype, copy=False)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -119,15 +129,33 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return x * (0.5 * (1.0 + erf(x * np.float32(1 / math.sqrt(2)))))
 
 
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))   # = 1 / (1 + exp(-x)), without overflow
+_GATE_AFFINE: dict = {}
+
+
+def _gate_affine(H: int):
+    """``(scale, bias)`` ``(4H,)`` float32 for the gates (i, f, g, o): the sigmoid gates as
+    ``0.5 * (1 + tanh(0.5 x))`` = ``0.5 tanh(0.5 x) + 0.5``, the cell gate as ``tanh(x)``."""
+    if H not in _GATE_AFFINE:
+        s = np.full(4 * H, 0.5, np.float32)
+        s[2 * H:3 * H] = 1.0
+        b = np.full(4 * H, 0.5, np.float32)
+        b[2 * H:3 * H] = 0.0
+        _GATE_AFFINE[H] = (s, b)
+    return _GATE_AFFINE[H]
 
 
 def _lstm_gates(g: np.ndarray, c: np.ndarray):
+    """One LSTM cell update from the gate pre-activations ``g (4H,)`` (i, f, g, o) and the cell
+    ``c (H,)``. The four gates go through one ``tanh`` (scaling by 0.5 is exact in floating point,
+    so this is the sigmoid ``1 / (1 + exp(-x))`` on i, f, o, without overflow, and ``tanh`` on g): at batch 1 each
+    NumPy call costs more than its arithmetic."""
     H = c.shape[-1]
-    i, f, gg, o = _sigmoid(g[..., :H]), _sigmoid(g[..., H:2 * H]), np.tanh(g[..., 2 * H:3 * H]), _sigmoid(g[..., 3 * H:])
-    c = f * c + i * gg
-    return o * np.tanh(c), c
+    s, b = _gate_affine(H)
+    a = np.tanh(g * s)
+    a *= s
+    a += b
+    c = a[H:2 * H] * c + a[:H] * a[2 * H:3 * H]
+    return a[3 * H:] * np.tanh(c), c
 
 
 def _lstm_seq(x: np.ndarray, w_ih, w_hh, b, reverse: bool) -> np.ndarray:
