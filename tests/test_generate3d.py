@@ -234,12 +234,14 @@ def test_temperature_controls_variety(tiny3d, song):
     with pytest.raises(ConfigError, match="temperature"):
         generate_dance3d(song, b, Generate3DOptions(duration=1, temperature=-1, progress=False))
     for bad in ({"component_corr": 1.5}, {"noise_corr": -0.1}, {"restart_s": -1.0}, {"unstick": float("nan")},
-                {"unstick_max": 0.5}):
+                {"unstick_max": 0.5}, {"energy_floor_after": -1.0}, {"energy_ceiling": float("inf")}, {"loudness": -1.0},
+                {"loudness_clip": 1.0}):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             generate_dance3d(song, b, Generate3DOptions(duration=1, progress=False, **bad))
 
 
-NO_POLISH = dict(travel_gain=1.0, smooth_root=0.0, smooth_upper=0.0, smooth_arms=0.0, smooth_legs=0.0, steady_upper=0.0)
+NO_POLISH = dict(travel_gain=1.0, smooth_root=0.0, smooth_upper=0.0, smooth_arms=0.0, smooth_legs=0.0, steady_upper=0.0,
+                 energy_floor_after=0.0, loudness=0.0)
 
 
 def _shaken(T=200, seed=0, mm=8.0):
@@ -448,6 +450,49 @@ def test_energy_governor_livens_a_nearly_still_body_and_keeps_root_and_bones():
     assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
     same, g1 = govern3d(j, 25.0, REF, ref_speed=body(j) * 25.0 * 0.5, floor=0.6)
     assert g1.max() <= 1.0 + 1e-6 and same is j
+
+
+def test_the_floor_after_the_polish_lifts_a_dance_the_polish_slowed(tiny3d, song):
+    b = load_generator(tiny3d)
+    b.ref_body_speed = 1.0          # (the tiny model carries none; 1 m/s: far above what it dances)
+    body = lambda d: np.linalg.norm(np.diff(d.joints3d - d.joints3d[:, :1], axis=0), axis=-1).mean()  # noqa: E731
+    opts = dict(duration=6, progress=False, beat_lock=False, feedback=False, energy_floor=0.0, smooth_upper=4.0,
+                smooth_arms=4.0, smooth_legs=4.0, steady_upper=0.0)
+    off = generate_dance3d(song, b, Generate3DOptions(energy_floor_after=0.0, **opts))
+    on = generate_dance3d(song, b, Generate3DOptions(energy_floor_after=3.0, **opts))
+    assert body(on) > 1.3 * body(off) and on.meta["energy_gain_max_after"] > 1.3 and "energy_gain_max_after" not in off.meta
+    assert np.abs(b3.bone_lengths(on.joints3d.astype(np.float64)) / REF - 1).max() < 0.01
+
+
+def test_loudness_gain_follows_the_level_in_decibels_around_the_median():
+    from dancegen.model.generate3d import loudness_gain
+
+    sr, fps = 8000, 25.0
+    t = np.arange(12 * sr) / sr
+    amp = np.where((t >= 4) & (t < 8), 10 ** (4 / 20), 1.0)          # 4 s of 4 dB louder in 12 s
+    y = amp * np.sin(2 * np.pi * 440 * t)
+    g = loudness_gain(y, sr, 300, fps, k=1.0, clip=0.5)
+    assert g.shape == (300,)
+    np.testing.assert_allclose(g[[25, 60, 250, 280]], 1.0, atol=1e-3)   # the median level: gain 1
+    np.testing.assert_allclose(g[[130, 150, 170]], 1.4, atol=1e-3)      # +4 dB, 1 per 10 dB: 1.4
+    assert loudness_gain(y, sr, 300, fps, k=1.0, clip=0.3).max() == pytest.approx(1.3)  # clipped
+    assert loudness_gain(y, sr, 300, fps, k=0.5, clip=0.5)[150] == pytest.approx(1.2, abs=1e-3)
+
+
+def test_follow_loudness_livens_the_loud_passage_and_keeps_bones():
+    from dancegen.model.generate3d import follow_loudness
+
+    j = b3.retarget(synthetic_dance3d(300, seed=2).astype(np.float64), REF)
+    sr, fps = 8000, 25.0
+    t = np.arange(12 * sr) / sr
+    y = np.where((t >= 4) & (t < 8), 10 ** (4 / 20), 1.0) * np.sin(2 * np.pi * 440 * t)
+    out, g = follow_loudness(j, fps, REF, y, sr, k=1.0, clip=0.5)
+    body = lambda w, a, b: np.linalg.norm(np.diff(w[a:b] - w[a:b, :1], axis=0), axis=-1).mean()  # noqa: E731
+    assert body(out, 125, 175) > 1.2 * body(j, 125, 175)                 # loud: livelier
+    assert abs(body(out, 10, 60) / body(j, 10, 60) - 1) < 0.1            # at the median level: as it was
+    assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
+    step = lambda w, a, b: np.linalg.norm(np.diff(w[a:b, 0, [0, 2]], axis=0), axis=-1).sum()  # noqa: E731
+    assert step(out, 125, 175) == pytest.approx(1.4 * step(j, 125, 175), rel=0.05)   # travel too
 
 
 def test_energy_governor_ceiling_slows_a_runaway_spin():

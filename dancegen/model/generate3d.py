@@ -64,6 +64,9 @@ class Generate3DOptions:
     unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
     energy_floor: float = 1.2        # governor3d: lowest body speed / the training dances' (0: off)
     energy_ceiling: float = 1.6      # governor3d: highest body speed / the training dances' (0: off)
+    loudness: float = 1.3            # follow_loudness: gain per 10 dB above (below) the song's median loudness (0: off)
+    loudness_clip: float = 0.3       # ... the gain kept within 1 -/+ this
+    energy_floor_after: float = 1.0  # governor3d once more after the polish, floor only (0: off): the polish takes the shake, slow passages get slower
     travel_gain: float = 1.2         # polish3d: the root's floor velocity x this (the model under-travels; docs/generation3d.md)
     smooth_root: float = 3.0         # polish3d: Gaussian sigma (model frames) of the root's floor velocity and turning rate
     smooth_upper: float = 2.0        # polish3d: ... of the neck, head and shoulders
@@ -337,6 +340,42 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     return out, gain
 
 
+def loudness_gain(y: np.ndarray, sr: int, T: int, fps: float, k: float, clip: float, win_s: float = 2.0) -> np.ndarray:
+    """``(T,)`` gain that follows the music's loudness: ``1 + k (L - median L) / 10 dB`` within
+    ``1 -/+ clip``, ``L`` the RMS level (dB) of the waveform ``y`` over ``win_s`` around each frame."""
+    from scipy.ndimage import uniform_filter1d
+
+    hop = sr / fps
+    idx = np.minimum((np.arange(T + 1) * hop).astype(int), len(y))
+    c = np.r_[0.0, np.cumsum(np.asarray(y, np.float64) ** 2)]
+    e = (c[idx[1:]] - c[idx[:-1]]) / np.maximum(idx[1:] - idx[:-1], 1)
+    e = uniform_filter1d(e, max(1, int(round(win_s * fps))), mode="nearest")
+    L = 10 * np.log10(e + 1e-10)
+    return np.clip(1.0 + k * (L - np.median(L)) / 10.0, 1.0 - clip, 1.0 + clip)
+
+
+def follow_loudness(world: np.ndarray, fps: float, ref_lengths: np.ndarray, y: np.ndarray, sr: int, k: float,
+                    clip: float, smooth_s: float = 1.0):
+    """Quiet passages quieter, loud ones livelier: the bone directions' deviations from their
+    ``smooth_s`` moving average, the floor velocity and the turning rate scaled by
+    :func:`loudness_gain`. Returns ``(world, gain (T,))``; every bone keeps its length."""
+    from scipy.ndimage import gaussian_filter1d
+
+    from . import motion3d
+
+    j = np.asarray(world, np.float64)
+    g = loudness_gain(y, sr, len(j), fps, k, clip)
+    x = motion3d.encode(j, fps).astype(np.float64)
+    x[:, motion3d.SL_ROOT_Y] = j[:, 0, 1]
+    d = x[:, motion3d.SL_DIRS]
+    m = gaussian_filter1d(d, smooth_s * fps / 2, axis=0, mode="nearest")
+    x[:, motion3d.SL_DIRS] = m + g[:, None] * (d - m)
+    x[:, motion3d.SL_VEL] *= g[:, None]
+    x[:, motion3d.SL_DYAW] *= g
+    h0 = float(motion3d._unwrap_heading(j)[0])
+    return motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0), g
+
+
 #: the joint groups :func:`polish3d` smooths, each with its own width
 POLISH_GROUPS = {"upper": ("Neck", "Head", "RShoulder", "LShoulder"),
                  "arms": ("RElbow", "RWrist", "LElbow", "LWrist"),
@@ -410,6 +449,9 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
                             ("restart_s", opts.restart_s, 0.0, 3600.0), ("unstick", opts.unstick, 0.0, 1.0),
                             ("unstick_max", opts.unstick_max, 1.0, 10.0),
                             ("unstick_bias", opts.unstick_bias, 0.0, 20.0), ("travel_gain", opts.travel_gain, 0.5, 2.0),
+                            ("energy_floor", opts.energy_floor, 0.0, 4.0), ("energy_ceiling", opts.energy_ceiling, 0.0, 4.0),
+                            ("energy_floor_after", opts.energy_floor_after, 0.0, 4.0), ("loudness", opts.loudness, 0.0, 5.0),
+                            ("loudness_clip", opts.loudness_clip, 0.0, 0.9),
                             ("smooth_root", opts.smooth_root, 0.0, 25.0), ("smooth_upper", opts.smooth_upper, 0.0, 25.0),
                             ("smooth_arms", opts.smooth_arms, 0.0, 25.0), ("smooth_legs", opts.smooth_legs, 0.0, 25.0),
                             ("steady_upper", opts.steady_upper, 0.0, 25.0)):
@@ -446,6 +488,10 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
     ref_speed = bundle.ref_body_speed
+    if opts.loudness > 0:
+        y, sr, _ = audio
+        world, lg = follow_loudness(world, fps, bundle.ref_lengths, y, sr, opts.loudness, opts.loudness_clip)
+        meta["loudness_gain"] = [round(float(lg.min()), 3), round(float(lg.max()), 3)]
     if opts.energy_floor > 0 and ref_speed:
         world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor,
                                ceiling=opts.energy_ceiling)
@@ -453,6 +499,12 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
         meta["energy_gain_max"] = round(float(gain.max()), 3)
     world = polish3d(world, fps, bundle.ref_lengths, travel_gain=opts.travel_gain, root_sigma=opts.smooth_root,
                      sigmas={"upper": opts.smooth_upper, "arms": opts.smooth_arms, "legs": opts.smooth_legs})
+    if opts.energy_floor_after > 0 and ref_speed:
+        # the polish takes the frame-scale shake away, and in a nearly still passage that was most
+        # of the speed the governor counted: lift what fell under the floor once more (nebula, a
+        # quiet passage: 10-s window 0.54 of the real speed without, 0.65 with; docs/generation3d.md)
+        world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor_after)
+        meta["energy_gain_max_after"] = round(float(gain.max()), 3)
     if opts.beat_lock and len(grid) >= 2:
         from .beatlock import lock_to_beats
 
