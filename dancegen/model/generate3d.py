@@ -313,13 +313,10 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     about the root), are scaled down the same way. Returns ``(world, gain (T,))``."""
     from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
-    from .. import body3d as b3
-    from . import motion3d
+    from ..skeleton import joint_speed
 
     j = np.asarray(world, np.float64)
     rel = j - j[:, :1]
-    from ..skeleton import joint_speed
-
     sp = np.r_[0.0, joint_speed(rel, fps, difference="steps")]
     local = uniform_filter1d(sp, max(1, int(window_s * fps)), mode="nearest")
     gain = np.clip(floor * ref_speed / np.maximum(local, 1e-6), 1.0, max_gain)
@@ -328,16 +325,33 @@ def govern3d(world: np.ndarray, fps: float, ref_lengths: np.ndarray, ref_speed: 
     gain = gaussian_filter1d(gain, fps, mode="nearest")
     if np.abs(gain - 1.0).max() <= 1e-6:
         return world, gain
-    x = motion3d.encode(j, fps).astype(np.float64)
-    d = x[:, motion3d.SL_DIRS]
-    m = gaussian_filter1d(d, smooth_s * fps / 2, axis=0, mode="nearest")
-    x[:, motion3d.SL_DIRS] = m + gain[:, None] * (d - m)
     # a fast spin is body speed too (the joints turn about the root): where the gain is under 1,
     # the turning rate is scaled by it as well
-    x[:, motion3d.SL_DYAW] *= np.minimum(gain, 1.0)
+    return scale_motion(j, fps, ref_lengths, gain, smooth_s, turn_gain=np.minimum(gain, 1.0)), gain
+
+
+def scale_motion(world: np.ndarray, fps: float, ref_lengths: np.ndarray, body_gain: np.ndarray, smooth_s: float,
+                 travel_gain: np.ndarray | None = None, turn_gain: np.ndarray | None = None) -> np.ndarray:
+    """The motion of ``world (T, 17, 3)`` scaled frame by frame: the bone directions' deviations
+    from their ``smooth_s`` moving average by ``body_gain (T,)``, and where given the floor
+    velocity by ``travel_gain`` and the turning rate by ``turn_gain`` (each ``(T,)``). The root's
+    height stays; every bone is at ``ref_lengths``."""
+    from scipy.ndimage import gaussian_filter1d
+
+    from . import motion3d
+
+    j = np.asarray(world, np.float64)
+    x = motion3d.encode(j, fps).astype(np.float64)
+    x[:, motion3d.SL_ROOT_Y] = j[:, 0, 1]          # (encode rounds to float32)
+    d = x[:, motion3d.SL_DIRS]
+    m = gaussian_filter1d(d, smooth_s * fps / 2, axis=0, mode="nearest")
+    x[:, motion3d.SL_DIRS] = m + body_gain[:, None] * (d - m)
+    if travel_gain is not None:
+        x[:, motion3d.SL_VEL] *= travel_gain[:, None]
+    if turn_gain is not None:
+        x[:, motion3d.SL_DYAW] *= turn_gain
     h0 = float(motion3d._unwrap_heading(j)[0])
-    out = motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0)
-    return out, gain
+    return motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0)
 
 
 def loudness_gain(y: np.ndarray, sr: int, T: int, fps: float, k: float, clip: float, win_s: float = 2.0) -> np.ndarray:
@@ -359,21 +373,8 @@ def follow_loudness(world: np.ndarray, fps: float, ref_lengths: np.ndarray, y: n
     """Quiet passages quieter, loud ones livelier: the bone directions' deviations from their
     ``smooth_s`` moving average, the floor velocity and the turning rate scaled by
     :func:`loudness_gain`. Returns ``(world, gain (T,))``; every bone keeps its length."""
-    from scipy.ndimage import gaussian_filter1d
-
-    from . import motion3d
-
-    j = np.asarray(world, np.float64)
-    g = loudness_gain(y, sr, len(j), fps, k, clip)
-    x = motion3d.encode(j, fps).astype(np.float64)
-    x[:, motion3d.SL_ROOT_Y] = j[:, 0, 1]
-    d = x[:, motion3d.SL_DIRS]
-    m = gaussian_filter1d(d, smooth_s * fps / 2, axis=0, mode="nearest")
-    x[:, motion3d.SL_DIRS] = m + g[:, None] * (d - m)
-    x[:, motion3d.SL_VEL] *= g[:, None]
-    x[:, motion3d.SL_DYAW] *= g
-    h0 = float(motion3d._unwrap_heading(j)[0])
-    return motion3d.decode(x, ref_lengths, start_xz=j[0, 0, [0, 2]], start_heading=h0), g
+    g = loudness_gain(y, sr, len(world), fps, k, clip)
+    return scale_motion(world, fps, ref_lengths, g, smooth_s, travel_gain=g, turn_gain=g), g
 
 
 #: the joint groups :func:`polish3d` smooths, each with its own width

@@ -15,6 +15,7 @@ input weights; each LSTM's input and recurrent weights into one matrix), which c
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -107,21 +108,11 @@ _ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.327
 def erf(x: np.ndarray) -> np.ndarray:
     """Error function, Abramowitz and Stegun 7.1.26 (absolute error under 1.5e-7: float32 level)."""
     a1, a2, a3, a4, a5, p = _ERF
+    s = np.sign(x)
     z = np.abs(x).astype(np.float64)   # (float32 would cancel near 0: 1 - poly * exp)
-    t = p * z
-    t += 1.0
-    np.divide(1.0, t, out=t)
-    y = a5 * t                         # ((((a5 t + a4) t + a3) t + a2) t + a1) t, in place
-    for a in (a4, a3, a2, a1):
-        y += a
-        y *= t
-    z *= z
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    y *= z
-    np.subtract(1.0, y, out=y)
-    y *= np.sign(x)
-    return y.astype(x.dtype, copy=False)
+    t = 1.0 / (1.0 + p * z)
+    y = 1.0 - ((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t * np.exp(-z * z)
+    return (s * y).astype(x.dtype, copy=False)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -129,19 +120,15 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return x * (0.5 * (1.0 + erf(x * np.float32(1 / math.sqrt(2)))))
 
 
-_GATE_AFFINE: dict = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _gate_affine(H: int):
     """``(scale, bias)`` ``(4H,)`` float32 for the gates (i, f, g, o): the sigmoid gates as
     ``0.5 * (1 + tanh(0.5 x))`` = ``0.5 tanh(0.5 x) + 0.5``, the cell gate as ``tanh(x)``."""
-    if H not in _GATE_AFFINE:
-        s = np.full(4 * H, 0.5, np.float32)
-        s[2 * H:3 * H] = 1.0
-        b = np.full(4 * H, 0.5, np.float32)
-        b[2 * H:3 * H] = 0.0
-        _GATE_AFFINE[H] = (s, b)
-    return _GATE_AFFINE[H]
+    s = np.full(4 * H, 0.5, np.float32)
+    s[2 * H:3 * H] = 1.0
+    b = np.full(4 * H, 0.5, np.float32)
+    b[2 * H:3 * H] = 0.0
+    return s, b
 
 
 def _lstm_gates(g: np.ndarray, c: np.ndarray):
