@@ -285,7 +285,8 @@ def train(cfg: Baseline3DConfig, progress=True) -> Path | None:
             break
     save()
     info = {"name": out.name, "kind": kind, "steps": state["step"], "train_minutes": round(state["elapsed_s"] / 60, 1),
-            "config": asdict(cfg), "final": state["log"][-1] if state["log"] else None}
+            "config": asdict(cfg), "final": state["log"][-1] if state["log"] else None,
+            "log": state["log"]}
     bundle = Baseline3DBundle(model=model.eval(), **Meta3D.meta_kwargs({**meta, "info": info}))
     path = bundle.save_pretrained(out / "model.safetensors")
     print(f"{tag} model written to {path}", file=sys.stderr, flush=True)

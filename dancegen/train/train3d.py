@@ -89,6 +89,11 @@ class Run3DConfig:
             raise ConfigError(f"lr {self.lr}: must be a positive number")
         if self.window < 8 or self.batch_size < 1:
             raise ConfigError("window must be >= 8 frames and batch_size >= 1")
+        if hasattr(self, "log_every"):
+            _check_number("log_every", self.log_every, 1, integer=True)
+        bal = getattr(self, "genre_balance", 0.0)
+        if not (isinstance(bal, (int, float)) and 0.0 <= bal <= 1.0):
+            raise ConfigError(f"genre_balance {bal!r}: must be a number from 0 (uniform) to 1 (every genre equally often)")
 
 
 @dataclass
@@ -103,6 +108,9 @@ class Train3DConfig(Run3DConfig):
     input_noise: float = 0.1
     sampling_max: float = 0.3
     sampling_ramp_epochs: int = 15
+    log_every: int = 50           # steps between training-log records
+    genre_balance: float = 0.0    # window sampling weight ~ (frames of its genre) ** -genre_balance; 0: uniform
+    init_from: str | None = None  # start from this model file's weights (a fine-tune; scheduled sampling at full share)
 
 
 def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = False):
@@ -175,6 +183,18 @@ def _windows(clips, W, stride):
     return idx
 
 
+def window_weights(clips, wins, balance: float) -> np.ndarray | None:
+    """Sampling probabilities of the training windows: each window's weight is the number of its
+    genre's windows to the power ``-balance`` (0: uniform, returns None; 1: every genre equally
+    often, whatever its share of the data)."""
+    if not balance:
+        return None
+    g = np.array([clips[ci]["genre"] for ci, _ in wins])
+    counts = np.bincount(g)
+    w = counts[g].astype(np.float64) ** -float(balance)
+    return w / w.sum()
+
+
 def _batch(clips, items, W):
     import torch
 
@@ -212,6 +232,22 @@ def save_checkpoint(path: Path, parts: dict, state: dict) -> None:
     atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
+def _init_weights(model, meta: dict, path) -> None:
+    """Copy a saved 3D generator's weights into ``model`` (a fine-tune). The file must describe the
+    same data: same genres, pose statistics and settings, or the weights mean something else."""
+    import torch
+
+    from ..model.bundle3d import Model3DBundle
+
+    src = Model3DBundle.from_pretrained(path)
+    if src.genres != meta["genres"] or not np.allclose(src.pose_mean, meta["pose_mean"], atol=1e-4):
+        raise ConfigError(f"init_from {path}: trained on other data (genres or pose statistics differ); "
+                          "start from a model trained on the same takes")
+    if src.config.to_dict() != model.cfg.to_dict():
+        raise ConfigError(f"init_from {path}: other model settings {src.config.to_dict()}; match them in the config")
+    model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)).float() for k, v in src._arrays().items()})
+
+
 def train(cfg: Train3DConfig, progress=True) -> Path:
     """Train (or resume from ``out/last.pt``) and export ``out/model.safetensors``."""
     import torch
@@ -233,9 +269,12 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
     mcfg = Model3DConfig(n_features=clips[0]["fn"].shape[1], attention=cfg.attention, n_genres=len(meta["genres"]),
                          n_mix=cfg.n_mix, dec_hidden=cfg.dec_hidden, enc_hidden=cfg.enc_hidden)
     model = Seq2Seq3D(mcfg)
+    if cfg.init_from:
+        _init_weights(model, meta, cfg.init_from)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     wins = _windows(clips, cfg.window, cfg.stride)
     steps_per_epoch = len(wins) // cfg.batch_size
+    p_win = window_weights(clips, wins, cfg.genre_balance)
     ck = out / "last.pt"
     parts = {"model": model, "opt": opt}
     state = load_checkpoint(ck, parts, {"epoch": 0, "step": 0, "elapsed_s": 0.0, "log": []})
@@ -256,8 +295,9 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
     while state["epoch"] < cfg.max_epochs and not done:
         ep = state["epoch"]
         rng = np.random.default_rng(cfg.seed * 1000 + ep)
-        order = rng.permutation(len(wins))
-        p_own = cfg.sampling_max * min(1.0, ep / max(1, cfg.sampling_ramp_epochs))
+        order = rng.permutation(len(wins)) if p_win is None else rng.choice(len(wins), size=len(wins), p=p_win)
+        ramp = 1.0 if cfg.init_from else min(1.0, ep / max(1, cfg.sampling_ramp_epochs))
+        p_own = cfg.sampling_max * ramp
         model.train()
         t_ep = time.time()
         losses = []
@@ -301,27 +341,32 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
             opt.step()
             state["step"] += 1
             losses.append(float(loss1.detach()))
+            elapsed = base_elapsed + time.time() - seg_start
+            done = bool(elapsed > budget or (cfg.max_steps and state["step"] >= cfg.max_steps))
+            if state["step"] % cfg.log_every == 0 or done:
+                # the training log (kept in last.pt and in the model file's info): the mean NLL of
+                # the steps since the last record
+                n = state["step"] - (state["log"][-1]["step"] if state["log"] else 0)
+                rec = {"epoch": ep, "step": state["step"], "nll": float(np.mean(losses[-n:])), "p_own": p_own,
+                       "lr": lr, "elapsed_min": round(elapsed / 60, 2)}
+                state["log"].append(rec)
+                print(f"[train3d] step {rec['step']} epoch {ep} nll {rec['nll']:.4f} p_own {p_own:.2f} "
+                      f"elapsed {rec['elapsed_min']:.1f} min", file=sys.stderr, flush=True)
             if state["step"] % cfg.ckpt_every == 0 or state["step"] == cfg.stop_at_step:
                 save()
             if cfg.stop_at_step and state["step"] == cfg.stop_at_step:
                 return None
-            if base_elapsed + time.time() - seg_start > budget or (cfg.max_steps and state["step"] >= cfg.max_steps):
-                done = True
+            if done:
                 break
         if not done:
             state["epoch"] += 1
-        rec = {"epoch": ep, "step": state["step"], "nll": float(np.mean(losses)) if losses else None,
-               "p_own": p_own, "lr": lr if losses else None, "epoch_s": time.time() - t_ep,
-               "elapsed_min": (base_elapsed + time.time() - seg_start) / 60}
-        state["log"].append(rec)
-        print(f"[train3d] epoch {ep} step {state['step']} nll {rec['nll']:.4f} p_own {p_own:.2f} "
-              f"{rec['epoch_s']:.0f}s elapsed {rec['elapsed_min']:.1f} min", file=sys.stderr, flush=True)
+        print(f"[train3d] epoch {ep} ended at step {state['step']}: {time.time() - t_ep:.0f}s", file=sys.stderr, flush=True)
         save()
     from ..model.bundle3d import Bundle3DMeta, Model3DBundle
 
     info = {"name": Path(cfg.out).name, "epochs": state["epoch"], "steps": state["step"],
             "train_minutes": round(state["elapsed_s"] / 60, 1), "config": asdict(cfg),
-            "final_nll": state["log"][-1]["nll"] if state["log"] else None}
+            "final_nll": state["log"][-1]["nll"] if state["log"] else None, "log": state["log"]}
     kw = Bundle3DMeta.meta_kwargs({**meta, "info": info}, out / "model.safetensors")   # every field, checked
     bundle = Model3DBundle(model=model.eval(), **kw)
     path = bundle.save_pretrained(out / "model.safetensors")

@@ -1,6 +1,7 @@
 """Training loss and time of each run (paper Fig. 8): TensorBoard scalars of ``<run>/tb/version_0``
 (read with tensorboard's ``EventAccumulator``) and ``<run>/train_info.json``; for a 3D run (no
-TensorBoard logs) the training log kept in its ``last.pt`` and the ``info`` of its model file."""
+TensorBoard logs) the training log kept in its ``last.pt`` (or the copy in its model file's ``info``)
+and the ``info`` of its model file."""
 from __future__ import annotations
 
 import json
@@ -38,16 +39,25 @@ def read_checkpoint_log(path) -> dict:
         log = json.loads(torch.load(path, map_location="cpu", weights_only=True)["state"]).get("log", [])
     except Exception:       # an unreadable or foreign checkpoint: no curves (the table says so)
         return {}
+    return curves_from_log(log)
+
+
+def curves_from_log(log) -> dict:
+    """A 3D trainer's log records (``last.pt``'s, or the copy in the model file's ``info["log"]``)
+    -> ``{tag: {"step", "value", "minutes"}}``; records that are not dicts with a step are skipped."""
     curves: dict = {}
-    for rec in log:
+    for rec in log if isinstance(log, list) else ():
+        if not isinstance(rec, dict):
+            continue
         for tag, keys in (("loss", LOSS_KEYS3D), ("train/pos", ("pos",))):
             v = next((rec[k] for k in keys if isinstance(rec.get(k), (int, float))), None)
-            if v is None or "step" not in rec:
+            if v is None or not isinstance(rec.get("step"), int):
                 continue
+            m = rec.get("elapsed_min")
             c = curves.setdefault(tag, {"step": [], "value": [], "minutes": []})
-            c["step"].append(int(rec["step"]))
+            c["step"].append(rec["step"])
             c["value"].append(float(v))
-            c["minutes"].append(float(rec.get("elapsed_min", float("nan"))))
+            c["minutes"].append(float(m) if isinstance(m, (int, float)) else float("nan"))
     return curves
 
 
@@ -71,7 +81,9 @@ def read_training(run_dir, gap_s: float = 600.0, info: dict | None = None) -> di
             out["info"] = {"error": f"{info_p}: unreadable ({e})"}
     tb = run_dir / "tb" / "version_0"
     if not tb.is_dir() or not any(tb.glob("events.out.tfevents.*")):
-        out["curves"] = read_checkpoint_log(run_dir / "last.pt")
+        # a 3D run: the log in last.pt, else the copy the trainer put in the model file (a model
+        # saved without its run folder, e.g. models/report3d)
+        out["curves"] = read_checkpoint_log(run_dir / "last.pt") or curves_from_log(out["info"].get("log"))
         return out
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env python
+"""Arm height per val take: the wrist's height over its shoulder (cm; the higher wrist of a frame),
+generated against real, for the wrist figure of docs/realism.md.
+
+    .venv/bin/python scripts/wrist_by_take3d.py --model dancegen/models/default3d.safetensors \
+        [--seeds 0 1 2] [--opt restart_s=0 ...]
+
+Prints per val take the share of frames with a wrist above its shoulder and the 10/25/50/75/90th
+percentiles of the height, for the real take and for the generated dances of its song (all seeds).
+"""
+import argparse
+import sys
+
+import numpy as np
+
+sys.path.insert(0, ".")
+
+
+def wrist_over_shoulder_cm(j: np.ndarray) -> np.ndarray:
+    from dancegen import body3d as b3
+
+    I = b3.JOINT3D_INDEX
+    r = j[:, I["RWrist"], 1] - j[:, I["RShoulder"], 1]
+    l = j[:, I["LWrist"], 1] - j[:, I["LShoulder"], 1]
+    return np.maximum(r, l) * 100.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--data", default="../shared/data/dance_with_melody")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE",
+                    help="a Generate3DOptions field (a number), e.g. --opt restart_s=0")
+    a = ap.parse_args()
+    from dancegen.evaluate import realism as R
+    from dancegen.model.bundle3d import Model3DBundle
+    from dancegen.model.generate3d import Generate3DOptions, generate_dance3d
+
+    b = Model3DBundle.from_pretrained(a.model)
+    extra = {k: float(v) for k, v in (o.split("=", 1) for o in a.opt)}
+    q = lambda x: " ".join(f"{v:6.1f}" for v in np.percentile(x, [10, 25, 50, 75, 90]))
+    print(f"{'take':10s} {'real >0':>7s}  percentiles 10 25 50 75 90 (cm)   | {'gen >0':>6s}  percentiles")
+    for t in R.real_takes(a.data, "val", b.ref_lengths):
+        real = wrist_over_shoulder_cm(t["joints"])
+        gen = np.concatenate([wrist_over_shoulder_cm(generate_dance3d(t["music"], b, Generate3DOptions(
+            **extra, start=t["offset"], duration=len(t["joints"]) / 25.0, seed=s, genre=t["genre"],
+            progress=False)).joints3d) for s in a.seeds])
+        print(f"{t['name']:10s} {np.mean(real > 0):7.2f}  {q(real)} | {np.mean(gen > 0):6.2f}  {q(gen)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
