@@ -24,6 +24,7 @@ SHARED = Path(os.environ.get("DANCEGEN_SHARED", REPO.parent / "shared"))
 DWM_DIR = SHARED / "data" / "dance_with_melody"
 SECTOID_DIR = SHARED / "music" / "sectoid"
 AIST_DIR = SHARED / "data" / "aist_plusplus_fragment"
+VARIED_DIR = SHARED / "music" / "varied"
 SECTOID_BPM = {"escape_from_chaosland": 135, "feelings": 95, "metal_madness": 150, "war_of_freedom": 140}
 
 #: the selection of a plain ``pytest`` run (the inner loop)
@@ -63,6 +64,13 @@ def sectoid_dir() -> Path:
     if not SECTOID_DIR.exists():
         pytest.skip(f"real-data test: {SECTOID_DIR} not present")
     return SECTOID_DIR
+
+
+@pytest.fixture(scope="session")
+def varied_dir() -> Path:
+    if not VARIED_DIR.exists():
+        pytest.skip(f"real-data test: {VARIED_DIR} not present")
+    return VARIED_DIR
 
 
 @pytest.fixture(scope="session")
