@@ -50,6 +50,10 @@ def test_fine_tune_starts_from_the_saved_weights(dwm_dir, tmp_path):
     wb, wf, wn = (Model3DBundle.from_pretrained(p).weights for p in (base, ft, fresh))
     assert all(np.allclose(wb[k], wf[k], atol=1e-3) for k in wb)
     assert not all(np.allclose(wb[k], wn[k], atol=1e-3) for k in wb)
+    # the fine-tune keeps the source's pose statistics, also on data of other statistics (no mirror images)
+    nm = train(_cfg(dwm_dir, tmp_path / "nomirror", 2, init_from=str(base), mirror=False), progress=False)
+    b0, b1 = Model3DBundle.from_pretrained(base), Model3DBundle.from_pretrained(nm)
+    assert np.array_equal(b0.pose_mean, b1.pose_mean) and np.array_equal(b0.pose_std, b1.pose_std)
     # a model of other takes (other pose statistics) is refused before training
     with pytest.raises(ConfigError, match="other data"):
         train(_cfg(dwm_dir, tmp_path / "bad", 2, init_from=str(base), limit_takes=3), progress=False)

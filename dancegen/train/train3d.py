@@ -113,13 +113,14 @@ class Train3DConfig(Run3DConfig):
     init_from: str | None = None  # start from this model file's weights (a fine-tune; scheduled sampling at full share)
 
 
-def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = False):
+def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = False, pose_stats=None):
     """Takes -> ``(clips, meta)``: the music-paired training clips (each take on the reference
     skeleton and, with ``cfg.mirror``, its mirror image: ``x`` pose vectors, ``xn`` standardised,
     ``fn`` standardised music features, ``genre`` index, ``name``, ``paired`` True) and the model
     metadata. ``with_motion_only``: the motion-only takes follow as clips without music (``x``,
     ``xn``, ``name``, ``paired`` False; mirrored too), e.g. for a motion codebook; the statistics
-    are the paired clips' either way."""
+    are the paired clips' either way. ``pose_stats``: ``(mean, std)`` of the pose vectors to use
+    instead of fitting them (a fine-tune keeps the statistics its weights were trained with)."""
     from .. import body3d as b3
     from ..audio.features import FeatureConfig, FeatureStats
     from ..data.motion3d_data import attach_features, load_takes
@@ -148,6 +149,8 @@ def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = Fals
     allx = np.concatenate([c["x"] for c in clips])
     mean, std = allx.mean(0), allx.std(0)
     std = np.maximum(std, 1e-3)
+    if pose_stats is not None:
+        mean, std = (np.asarray(a, np.float32) for a in pose_stats)
     fstats = FeatureStats.fit([t["feats"] for t in takes], names=fcfg.names())
     # seed pool: real poses from every take (motion-only ones included), standardised later
     rng = np.random.default_rng(0)
@@ -232,17 +235,19 @@ def save_checkpoint(path: Path, parts: dict, state: dict) -> None:
     atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
-def _init_weights(model, meta: dict, path) -> None:
-    """Copy a saved 3D generator's weights into ``model`` (a fine-tune). The file must describe the
-    same data: same genres, pose statistics and settings, or the weights mean something else."""
+def _init_weights(model, src, meta: dict, path) -> None:
+    """Copy the weights of ``src`` (a saved 3D generator, read from ``path``) into ``model`` (a
+    fine-tune). It must describe the same data: the same genres, reference skeleton and music
+    feature statistics, and the same settings, or the weights mean something else. (The pose
+    statistics are the source's: :func:`build_dataset` was given them.)"""
     import torch
 
-    from ..model.bundle3d import Model3DBundle
-
-    src = Model3DBundle.from_pretrained(path)
-    if src.genres != meta["genres"] or not np.allclose(src.pose_mean, meta["pose_mean"], atol=1e-4):
-        raise ConfigError(f"init_from {path}: trained on other data (genres or pose statistics differ); "
-                          "start from a model trained on the same takes")
+    fs = meta["feature_stats"]
+    same = (src.genres == meta["genres"] and np.allclose(src.ref_lengths, meta["ref_lengths"], atol=1e-5)
+            and np.allclose(src.feature_stats["mean"], fs["mean"], rtol=1e-4, atol=1e-5))
+    if not same:
+        raise ConfigError(f"init_from {path}: trained on other data (genres, skeleton or music statistics "
+                          "differ); start from a model trained on the same takes")
     if src.config.to_dict() != model.cfg.to_dict():
         raise ConfigError(f"init_from {path}: other model settings {src.config.to_dict()}; match them in the config")
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)).float() for k, v in src._arrays().items()})
@@ -263,14 +268,20 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
     torch.set_flush_denormal(True)
     torch.manual_seed(cfg.seed)
     t_start = time.time()
-    clips, meta = build_dataset(cfg, progress=progress)
+    src = None
+    if cfg.init_from:
+        from ..model.bundle3d import Model3DBundle
+
+        src = Model3DBundle.from_pretrained(cfg.init_from)
+    clips, meta = build_dataset(cfg, progress=progress,
+                                pose_stats=None if src is None else (src.pose_mean, src.pose_std))
     print(f"[train3d] {len(clips)} clips, {sum(len(c['xn']) for c in clips)} frames, prep {time.time()-t_start:.1f}s",
           file=sys.stderr, flush=True)
     mcfg = Model3DConfig(n_features=clips[0]["fn"].shape[1], attention=cfg.attention, n_genres=len(meta["genres"]),
                          n_mix=cfg.n_mix, dec_hidden=cfg.dec_hidden, enc_hidden=cfg.enc_hidden)
     model = Seq2Seq3D(mcfg)
-    if cfg.init_from:
-        _init_weights(model, meta, cfg.init_from)
+    if src is not None:
+        _init_weights(model, src, meta, cfg.init_from)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     wins = _windows(clips, cfg.window, cfg.stride)
     steps_per_epoch = len(wins) // cfg.batch_size
