@@ -3,7 +3,7 @@
 generated against real, for the wrist figure of docs/realism.md.
 
     .venv/bin/python scripts/wrist_by_take3d.py --model dancegen/models/default3d.safetensors \
-        [--seeds 0 1 2] [--opt restart_s=0 ...]
+        [--seeds 0 1 2] [--opt restart_s=0 ...] [--split train --real-only]
 
 Prints per val take the share of frames with a wrist above its shoulder (either wrist, and the
 right and the left one alone: a ballroom hold raises the left hand) and the 10/25/50/75/90th
@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--data", default="../shared/data/dance_with_melody")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--split", default="val", choices=["val", "train"])
+    ap.add_argument("--real-only", action="store_true", help="only the real takes (no generation)")
     ap.add_argument("--opt", action="append", default=[], metavar="NAME=VALUE",
                     help="a Generate3DOptions field (a number), e.g. --opt restart_s=0")
     a = ap.parse_args()
@@ -46,8 +48,11 @@ def main():
     b = Model3DBundle.from_pretrained(a.model)
     extra = {k: float(v) for k, v in (o.split("=", 1) for o in a.opt)}
     print(f"{'':10s} {'real: share above (either, R, L)':34s} {'percentiles 10-90 (cm)':24s} | generated: the same")
-    for t in R.real_takes(a.data, "val", b.ref_lengths):
+    for t in R.real_takes(a.data, a.split, b.ref_lengths):
         real = wrist_over_shoulder_cm(t["joints"])
+        if a.real_only:
+            print(f"{t['name']:10s} {_row(real)}", flush=True)
+            continue
         gen = np.concatenate([wrist_over_shoulder_cm(generate_dance3d(t["music"], b, Generate3DOptions(
             **extra, start=t["offset"], duration=len(t["joints"]) / 25.0, seed=s, genre=t["genre"],
             progress=False)).joints3d) for s in a.seeds])

@@ -89,3 +89,18 @@ def test_bad_settings_are_refused_before_any_work():
                 dict(log_every=0)):
         with pytest.raises(ConfigError):
             Train3DConfig(out="run", **bad).validate()
+
+
+def test_mirror_style_trains_the_mirror_images_as_their_own_genres(dwm_dir, tmp_path):
+    from dancegen.train.train3d import build_dataset
+
+    cfg = _cfg(dwm_dir, tmp_path / "style", 2, mirror_style=True)
+    clips, meta = build_dataset(cfg, progress=False)
+    G = len(meta["genres"])
+    assert [c["genre"] >= G for c in clips] == [c["mirrored"] for c in clips] == [False, True] * 2
+    assert all(c["genre"] - G * c["mirrored"] == meta["genres"].index("cha-cha") for c in clips)
+    b = Model3DBundle.from_pretrained(train(cfg, progress=False))
+    assert b.config.n_genres == 2 * G and b.genres == meta["genres"]   # generation asks for the real hold
+    tk = b.train_takes[0]
+    d = generate_dance3d(dwm_dir / tk / "audio.mp3", b, Generate3DOptions(start=30, duration=2, progress=False))
+    assert d.joints3d.shape == (50, 17, 3)

@@ -109,6 +109,8 @@ class Train3DConfig(Run3DConfig):
     sampling_max: float = 0.3
     sampling_ramp_epochs: int = 15
     log_every: int = 50           # steps between training-log records
+    mirror_style: bool = False    # mirror images learn as their own genres (index + number of genres): a
+    #                               mirrored ballroom hold raises the other hand; generation asks for the real one
     genre_balance: float = 0.0    # window sampling weight ~ (frames of its genre) ** -genre_balance; 0: uniform
     init_from: str | None = None  # start from this model file's weights (a fine-tune; scheduled sampling at full share)
 
@@ -140,12 +142,14 @@ def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = Fals
     attach_features(takes, fcfg, progress=progress)
     genres = sorted({t["genre"] for t in takes})
     clips = []
+    style = bool(getattr(cfg, "mirror_style", False))
     for t in takes:
         j = b3.retarget(t["joints"], ref)
         versions = [j, b3.mirror3d(j)] if cfg.mirror else [j]
-        for v in versions:
-            clips.append({"x": motion3d.encode(v, 25.0), "feats": t["feats"], "genre": genres.index(t["genre"]),
-                          "name": t["name"], "paired": True})
+        for i, v in enumerate(versions):
+            g = genres.index(t["genre"]) + (len(genres) if style and i == 1 else 0)
+            clips.append({"x": motion3d.encode(v, 25.0), "feats": t["feats"], "genre": g, "name": t["name"],
+                          "paired": True, "mirrored": i == 1})
     allx = np.concatenate([c["x"] for c in clips])
     mean, std = allx.mean(0), allx.std(0)
     std = np.maximum(std, 1e-3)
@@ -277,7 +281,8 @@ def train(cfg: Train3DConfig, progress=True) -> Path:
                                 pose_stats=None if src is None else (src.pose_mean, src.pose_std))
     print(f"[train3d] {len(clips)} clips, {sum(len(c['xn']) for c in clips)} frames, prep {time.time()-t_start:.1f}s",
           file=sys.stderr, flush=True)
-    mcfg = Model3DConfig(n_features=clips[0]["fn"].shape[1], attention=cfg.attention, n_genres=len(meta["genres"]),
+    n_genres = len(meta["genres"]) * (2 if cfg.mirror and cfg.mirror_style else 1)   # (mirror styles after the genres)
+    mcfg = Model3DConfig(n_features=clips[0]["fn"].shape[1], attention=cfg.attention, n_genres=n_genres,
                          n_mix=cfg.n_mix, dec_hidden=cfg.dec_hidden, enc_hidden=cfg.enc_hidden)
     model = Seq2Seq3D(mcfg)
     if src is not None:
