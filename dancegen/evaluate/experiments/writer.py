@@ -472,7 +472,7 @@ def fig_training(training: dict, label, path: Path) -> str:
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
     for i, (n, tr) in enumerate(training.items()):
         c = tr["curves"].get("loss")
-        if c:   # a short log (a 3D run logs once an epoch): its points marked
+        if c:   # a short log: its points marked
             ax[0].plot(c["step"], c["value"], color=_color(n, i), label=label(n), lw=1,
                        marker="o" if len(c["step"]) < 20 else None, ms=3)
         p = tr["curves"].get("train/pos")
@@ -484,7 +484,13 @@ def fig_training(training: dict, label, path: Path) -> str:
               title="position loss against time")
     for a in ax:
         if a.get_lines():
-            a.set_yscale("log")
+            # log scale, unless a curve reaches zero or below (a mixture NLL does): then symmetric log
+            ys = np.concatenate([np.asarray(ln.get_ydata(), float) for ln in a.get_lines()])
+            if np.nanmin(ys) > 0:
+                a.set_yscale("log")
+            else:
+                a.set_yscale("symlog", linthresh=0.1)
+                a.axhline(0.0, color="0.7", lw=0.5)
             a.legend(fontsize=7)
         else:
             a.text(0.5, 0.5, "no such training logs found", ha="center", transform=a.transAxes)
