@@ -48,3 +48,14 @@ def test_committed_report_model_is_the_one_the_report_describes(spec, bundled):
     steps = [r["step"] for r in m.info["log"]]
     assert steps == sorted(steps) and steps[-1] == want["max_steps"]
     assert all(np.isfinite(next(r[k] for k in ("nll", "rec", "ce") if k in r)) for r in m.info["log"])
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*3d*.json")), ids=lambda p: p.name)
+def test_every_3d_config_is_a_valid_training_config(path):
+    from dancegen.train.baselines3d import Baseline3DConfig
+    from dancegen.train.train3d import Train3DConfig
+
+    d = json.loads(path.read_text())
+    cls = Train3DConfig if d.get("model_kind", "seq2seq3d") == "seq2seq3d" else Baseline3DConfig
+    cls.from_json(path).validate()        # unknown keys or bad values raise ConfigError
+    assert d["out"].startswith("runs/") and d["data"] == "../shared/data/dance_with_melody"
