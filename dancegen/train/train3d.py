@@ -89,11 +89,6 @@ class Run3DConfig:
             raise ConfigError(f"lr {self.lr}: must be a positive number")
         if self.window < 8 or self.batch_size < 1:
             raise ConfigError("window must be >= 8 frames and batch_size >= 1")
-        if hasattr(self, "log_every"):
-            _check_number("log_every", self.log_every, 1, integer=True)
-        bal = getattr(self, "genre_balance", 0.0)
-        if not (isinstance(bal, (int, float)) and 0.0 <= bal <= 1.0):
-            raise ConfigError(f"genre_balance {bal!r}: must be a number from 0 (uniform) to 1 (every genre equally often)")
 
 
 @dataclass
@@ -114,11 +109,19 @@ class Train3DConfig(Run3DConfig):
     genre_balance: float = 0.0    # window sampling weight ~ (frames of its genre) ** -genre_balance; 0: uniform
     init_from: str | None = None  # start from this model file's weights (a fine-tune; scheduled sampling at full share)
 
+    def validate(self):
+        from .run import _check_number
+
+        super().validate()
+        _check_number("log_every", self.log_every, 1, integer=True)
+        _check_number("genre_balance", self.genre_balance, 0, 1)
+
 
 def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = False, pose_stats=None):
     """Takes -> ``(clips, meta)``: the music-paired training clips (each take on the reference
     skeleton and, with ``cfg.mirror``, its mirror image: ``x`` pose vectors, ``xn`` standardised,
-    ``fn`` standardised music features, ``genre`` index, ``name``, ``paired`` True) and the model
+    ``fn`` standardised music features, ``genre`` index (with ``mirror_style``, a mirror image's is
+its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) and the model
     metadata. ``with_motion_only``: the motion-only takes follow as clips without music (``x``,
     ``xn``, ``name``, ``paired`` False; mirrored too), e.g. for a motion codebook; the statistics
     are the paired clips' either way. ``pose_stats``: ``(mean, std)`` of the pose vectors to use
