@@ -148,7 +148,7 @@ def test_mdn_sampling_temperature_zero_is_the_most_likely_mean_and_one_spreads()
 def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_meta, tmp_path):
     """Every field of Bundle3DMeta (none left at its default) comes back equal, by value and dtype,
     through save_pretrained / from_pretrained and through load_generator (the kind registry)."""
-    full = dict(tiny3d_meta, ref_body_speed=0.46875, root_height=0.875, train_takes=["DANCE_C_1", "DANCE_W_2"],
+    full = dict(tiny3d_meta, ref_body_speed=0.46875, genre_body_speed={"cha-cha": 0.625, "waltz": 0.4375}, root_height=0.875, train_takes=["DANCE_C_1", "DANCE_W_2"],
                 motion_only_takes=["DANCE_R_9"], info={"name": "tiny3d", "nested": {"steps": 3, "nll": [0.5, 0.25]}})
     b = Model3DBundle(model=_tiny_model(FeatureConfig(fps=25.0).dim), **Model3DBundle.meta_kwargs(full))
     for f in Bundle3DMeta.meta_fields():               # none left at its default: each one is really compared
@@ -183,6 +183,10 @@ def test_file_round_trip_keeps_every_metadata_field_and_weights(tiny3d, tiny3d_m
     ("ref_body_speed", "fast", "'ref_body_speed' is malformed"),
     ("ref_body_speed", True, "'ref_body_speed' is malformed"),
     ("ref_body_speed", -0.5, "'ref_body_speed' -0.5 must be a finite positive"),
+    ("genre_body_speed", [0.5], "'genre_body_speed' is malformed"),
+    ("genre_body_speed", {"salsa": 0.5}, "'genre_body_speed' names 'salsa'"),
+    ("genre_body_speed", {"waltz": "fast"}, "'genre_body_speed' of 'waltz' must be a positive number"),
+    ("genre_body_speed", {"waltz": -0.5}, "'genre_body_speed' of 'waltz' must be a positive number"),
     ("seed_poses", [[0.0, 1.0], [2.0]], "'seed_poses' is malformed"),
     ("seed_poses", [["a"] * motion3d.DIM], "'seed_poses' is malformed"),
     ("seed_poses", [[0.0] * 5], "'seed_poses' must be Kx54"),
@@ -464,6 +468,32 @@ def test_the_floor_after_the_polish_lifts_a_dance_the_polish_slowed(tiny3d, song
     assert np.abs(b3.bone_lengths(on.joints3d.astype(np.float64)) / REF - 1).max() < 0.01
 
 
+def test_the_governor_keeps_each_genres_own_pace(tiny3d, song):
+    """With the genres' training speeds in the file the governor and the unsticking measure against
+    the danced genre's (a cha-cha livelier than a waltz); without them, or with genre_energy off,
+    against all genres' mean."""
+    b = load_generator(tiny3d)
+    b.ref_body_speed, b.genre_body_speed = 0.5, {"cha-cha": 2.0, "waltz": 0.25}
+    body = lambda d: np.linalg.norm(np.diff(d.joints3d - d.joints3d[:, :1], axis=0), axis=-1).mean()  # noqa: E731
+    opts = dict(duration=6, progress=False, beat_lock=False, loudness=0.0, energy_floor=1.0, energy_ceiling=0.0)
+    run = lambda genre, **kw: generate_dance3d(song, b, Generate3DOptions(genre=genre, **opts, **kw))  # noqa: E731
+    cha, cha_all, tango = run("cha-cha"), run("cha-cha", genre_energy=False), run("tango")
+    assert cha.meta["ref_body_speed"] == 2.0 and cha_all.meta["ref_body_speed"] == 0.5 == tango.meta["ref_body_speed"]
+    assert body(cha) > 1.5 * body(cha_all)
+    assert b.body_speed("waltz") == 0.25 and b.body_speed("waltz", per_genre=False) == 0.5 == b.body_speed("tango")
+
+
+def test_body_speeds_are_kept_per_genre_over_each_genres_frames():
+    from dancegen.train.train3d import body_speeds
+
+    j = synthetic_dance3d(120, seed=1)
+    still = np.repeat(j[:1], 80, axis=0)
+    sp = body_speeds([{"genre": "waltz", "joints": still}, {"genre": "cha-cha", "joints": j},
+                      {"genre": "waltz", "joints": still[:40]}], REF)
+    assert list(sp) == ["cha-cha", "waltz"] and len(sp["waltz"]) == 79 + 39 and len(sp["cha-cha"]) == 119
+    assert np.abs(sp["waltz"]).max() < 1e-6 and sp["cha-cha"].mean() > 0.05
+
+
 def test_loudness_gain_follows_the_level_in_decibels_around_the_median():
     from dancegen.model.generate3d import loudness_gain
 
@@ -493,6 +523,10 @@ def test_follow_loudness_livens_the_loud_passage_and_keeps_bones():
     assert np.abs(b3.bone_lengths(out) / REF - 1).max() < 1e-4
     step = lambda w, a, b: np.linalg.norm(np.diff(w[a:b, 0, [0, 2]], axis=0), axis=-1).sum()  # noqa: E731
     assert step(out, 125, 175) == pytest.approx(1.4 * step(j, 125, 175), rel=0.05)   # travel too
+    # travel=False: the body livelier the same way, the floor path as it was
+    body_only, _ = follow_loudness(j, fps, REF, y, sr, k=1.0, clip=0.5, travel=False)
+    assert body(body_only, 125, 175) > 1.2 * body(j, 125, 175)
+    assert np.abs(body_only[:, 0, [0, 2]] - j[:, 0, [0, 2]]).max() < 1e-3
 
 
 def test_energy_governor_ceiling_slows_a_runaway_spin():

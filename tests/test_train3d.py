@@ -101,6 +101,9 @@ def test_mirror_style_trains_the_mirror_images_as_their_own_genres(dwm_dir, tmp_
     assert all(c["genre"] - G * c["mirrored"] == meta["genres"].index("cha-cha") for c in clips)
     b = Model3DBundle.from_pretrained(train(cfg, progress=False))
     assert b.config.n_genres == 2 * G and b.genres == meta["genres"]   # generation asks for the real hold
+    # each genre's mean body speed, over its takes' frames (here one genre: the same as all of them)
+    assert set(b.genre_body_speed) == {"cha-cha"} and 0.1 < b.ref_body_speed < 2.0
+    assert b.genre_body_speed["cha-cha"] == pytest.approx(b.ref_body_speed, rel=1e-9)
     tk = b.train_takes[0]
     d = generate_dance3d(dwm_dir / tk / "audio.mp3", b, Generate3DOptions(start=30, duration=2, progress=False))
     assert d.joints3d.shape == (50, 17, 3)

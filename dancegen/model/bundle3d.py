@@ -38,6 +38,9 @@ class Bundle3DMeta(ModelMeta):
     ref_speed: float | None = meta_field(optional(as_float), default=None)       # mean joint speed, m/s
     # mean speed of the joints relative to the root, m/s: the energy governor's reference (govern3d)
     ref_body_speed: float | None = meta_field(optional(as_float), default=None)
+    # the same per genre ({genre: m/s}, the genre's training takes; empty in files written before
+    # 2026-12-03): a cha-cha moves faster than a waltz, and the governor keeps each genre's pace
+    genre_body_speed: dict = meta_field(as_dict, default_factory=dict)
     root_height: float | None = meta_field(optional(as_float), default=None)     # median root height, m
     train_takes: list = meta_field(as_str_list, default_factory=list)
     motion_only_takes: list = meta_field(as_str_list, default_factory=list)
@@ -59,6 +62,21 @@ class Bundle3DMeta(ModelMeta):
         _check_array(kw, "seed_poses", path, shape=(None, D))
         for key, positive in (("ref_speed", True), ("ref_body_speed", True), ("root_height", False)):
             check_number(kw, key, path, positive=positive)
+        gs = kw.get("genre_body_speed") or {}
+        for g, v in gs.items():
+            if g not in kw["genres"]:
+                raise ModelError(f"{path}: model metadata 'genre_body_speed' names {g!r}, not one of the model's "
+                                 f"genres; the file is corrupt")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (np.isfinite(v) and v > 0):
+                raise ModelError(f"{path}: model metadata 'genre_body_speed' of {g!r} must be a positive number, "
+                                 f"got {v!r}; the file is corrupt")
+
+    def body_speed(self, genre: str | None = None, per_genre: bool = True) -> float | None:
+        """The training dances' mean body speed (joints relative to the root, m/s): the genre's own
+        where the file has it and ``per_genre``, else all genres' (``ref_body_speed``)."""
+        if per_genre and genre in (self.genre_body_speed or {}):
+            return float(self.genre_body_speed[genre])
+        return self.ref_body_speed
 
 
 @register_kind(KIND)

@@ -64,8 +64,10 @@ class Generate3DOptions:
     unstick_bias: float = 3.0        # ... logit tilt per unit of the factor over 1 (0: off)
     energy_floor: float = 1.2        # governor3d: lowest body speed / the training dances' (0: off)
     energy_ceiling: float = 1.6      # governor3d: highest body speed / the training dances' (0: off)
+    genre_energy: bool = True        # the governor and unsticking measure against the genre's own training speed (False: all genres')
     loudness: float = 1.3            # follow_loudness: gain per 10 dB above (below) the song's median loudness (0: off)
     loudness_clip: float = 0.3       # ... the gain kept within 1 -/+ this
+    loudness_travel: bool = True     # ... on the travel and turning too (False: the body's motion only)
     energy_floor_after: float = 1.0  # governor3d once more after the polish, floor only (0: off): the polish takes the shake, slow passages get slower
     travel_gain: float = 1.2         # polish3d: the root's floor velocity x this (the model under-travels; docs/generation3d.md)
     smooth_root: float = 3.0         # polish3d: Gaussian sigma (model frames) of the root's floor velocity and turning rate
@@ -244,7 +246,7 @@ def _sample3d(bundle, feats_std: np.ndarray, genre_idx: int, opts: Generate3DOpt
     # under opts.unstick x the training dances' mean, the mixture component is picked with weights
     # tilted toward the components whose mean pose lies farthest from the current one (the moving
     # ones), by opts.unstick_bias per unit of the shortfall factor (at most opts.unstick_max)
-    ref_body = float(bundle.ref_body_speed or 0.0)
+    ref_body = float(bundle.body_speed(bundle.genres[genre_idx], opts.genre_energy) or 0.0)
     body_speed, a_ema = ref_body, 1.0 / (2.0 * bundle.fps)
     for t in _frames(T, opts):
         tilt = 0.0
@@ -369,12 +371,13 @@ def loudness_gain(y: np.ndarray, sr: int, T: int, fps: float, k: float, clip: fl
 
 
 def follow_loudness(world: np.ndarray, fps: float, ref_lengths: np.ndarray, y: np.ndarray, sr: int, k: float,
-                    clip: float, smooth_s: float = 1.0):
+                    clip: float, smooth_s: float = 1.0, travel: bool = True):
     """Quiet passages quieter, loud ones livelier: the bone directions' deviations from their
-    ``smooth_s`` moving average, the floor velocity and the turning rate scaled by
+    ``smooth_s`` moving average and (``travel``) the floor velocity and the turning rate scaled by
     :func:`loudness_gain`. Returns ``(world, gain (T,))``; every bone keeps its length."""
     g = loudness_gain(y, sr, len(world), fps, k, clip)
-    return scale_motion(world, fps, ref_lengths, g, smooth_s, travel_gain=g, turn_gain=g), g
+    tg = g if travel else None
+    return scale_motion(world, fps, ref_lengths, g, smooth_s, travel_gain=tg, turn_gain=tg), g
 
 
 #: the joint groups :func:`polish3d` smooths, each with its own width
@@ -488,10 +491,12 @@ def _generate_dance3d(music, bundle, opts: Generate3DOptions | None = None):
     if genre_auto is not None:
         meta["genre_auto"] = genre_auto
     fps = bundle.fps
-    ref_speed = bundle.ref_body_speed
+    ref_speed = bundle.body_speed(genre, opts.genre_energy)
+    meta["ref_body_speed"] = None if ref_speed is None else round(float(ref_speed), 4)
     if opts.loudness > 0:
         y, sr, _ = audio
-        world, lg = follow_loudness(world, fps, bundle.ref_lengths, y, sr, opts.loudness, opts.loudness_clip)
+        world, lg = follow_loudness(world, fps, bundle.ref_lengths, y, sr, opts.loudness, opts.loudness_clip,
+                                    travel=bool(opts.loudness_travel))
         meta["loudness_gain"] = [round(float(lg.min()), 3), round(float(lg.max()), 3)]
     if opts.energy_floor > 0 and ref_speed:
         world, gain = govern3d(world, fps, bundle.ref_lengths, ref_speed, floor=opts.energy_floor,

@@ -166,9 +166,9 @@ its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) an
         x = motion3d.encode(b3.retarget(t["joints"], ref), 25.0)
         seeds.append(x[rng.choice(len(x), size=min(8, len(x)), replace=False)])
     speed = np.concatenate([joint_speed(b3.retarget(t["joints"], ref), 25.0, difference="steps") for t in takes])
-    body = np.concatenate([np.linalg.norm(np.diff(j - j[:, :1], axis=0), axis=-1).mean(1) * 25.0
-                           for j in (b3.retarget(t["joints"], ref) for t in takes)])
-    meta = dict(ref_body_speed=float(body.mean()), feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
+    body = body_speeds(takes, ref)
+    meta = dict(ref_body_speed=float(np.concatenate(list(body.values())).mean()),
+                genre_body_speed={g: float(v.mean()) for g, v in body.items()}, feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
                 pose_std=std.tolist(), ref_lengths=ref.tolist(), genres=genres,
                 seed_poses=np.concatenate(seeds).tolist(), ref_speed=float(speed.mean()),
                 root_height=float(np.median(np.concatenate([t["joints"][:, 0, 1] for t in takes]))),
@@ -182,6 +182,19 @@ its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) an
             x = motion3d.encode(v, 25.0)
             clips.append({"x": x, "xn": ((x - mean) / std).astype(np.float32), "name": t["name"], "paired": False})
     return clips, meta
+
+
+def body_speeds(takes, ref) -> dict:
+    """``{genre: per-frame body speed (m/s)}`` of ``takes`` on the reference skeleton ``ref``: the
+    mean speed of the joints relative to the root, frame to frame (a mirror image moves as fast).
+    The model file keeps the mean of all and of each genre (``ref_body_speed``, ``genre_body_speed``)."""
+    from .. import body3d as b3
+
+    out = {}
+    for t in takes:
+        j = b3.retarget(t["joints"], ref)
+        out.setdefault(t["genre"], []).append(np.linalg.norm(np.diff(j - j[:, :1], axis=0), axis=-1).mean(1) * 25.0)
+    return {g: np.concatenate(v) for g, v in sorted(out.items())}
 
 
 def _windows(clips, W, stride):
