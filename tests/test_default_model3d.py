@@ -38,6 +38,15 @@ def test_the_3d_model_is_the_bundled_default_small_and_documented(bundle):
     assert "seq2seq3d" in (Path(__file__).resolve().parents[1] / "docs" / "MODEL_CARD.md").read_text()
 
 
+def test_the_bundled_model_keeps_each_genres_pace_and_the_dance_uses_it(bundle, dance):
+    # each genre's training body speed (scripts/stamp_genre_speeds.py; docs/generation3d.md): a
+    # cha-cha livelier than a rumba livelier than a waltz, all genres' mean between them
+    gs = bundle.genre_body_speed
+    assert set(gs) == set(bundle.genres)
+    assert gs["waltz"] < bundle.ref_body_speed < gs["cha-cha"] and gs["waltz"] < gs["rumba"] < gs["cha-cha"]
+    assert dance.meta["ref_body_speed"] == round(gs[dance.genre], 4)
+
+
 def test_dances_the_span_in_3d_on_the_reference_skeleton(bundle, dance):
     assert dance.joints3d.shape == (1000, 17, 3) and dance.keypoints.shape == (1000, 18, 2)
     assert np.abs(b3.bone_lengths(dance.joints3d) / bundle.ref_lengths - 1).max() < 0.01
