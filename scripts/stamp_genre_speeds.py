@@ -19,6 +19,7 @@ def main():
     ap.add_argument("--data", default="../shared/data/dance_with_melody")
     ap.add_argument("-o", "--out", default=None, help="output file (default: rewrite MODEL in place, atomically)")
     a = ap.parse_args()
+    from dancegen.body3d import retarget
     from dancegen.data.motion3d_data import load_takes
     from dancegen.model.bundle3d import Model3DBundle
     from dancegen.model.format import read_model, save_model
@@ -27,7 +28,7 @@ def main():
     kind, sd, meta = read_model(a.model)
     b = Model3DBundle.from_pretrained(a.model)   # checks the file
     takes = load_takes(a.data, names=list(b.train_takes), progress=False)
-    speeds = body_speeds(takes, b.ref_lengths)
+    speeds = body_speeds([t["genre"] for t in takes], [retarget(t["joints"], b.ref_lengths) for t in takes])
     allv = float(np.concatenate(list(speeds.values())).mean())
     if b.ref_body_speed and abs(allv - b.ref_body_speed) > 1e-4 * b.ref_body_speed:
         raise SystemExit(f"{a.model}: the takes give a body speed of {allv:.5f} m/s, the file says "

@@ -488,8 +488,7 @@ def test_body_speeds_are_kept_per_genre_over_each_genres_frames():
 
     j = synthetic_dance3d(120, seed=1)
     still = np.repeat(j[:1], 80, axis=0)
-    sp = body_speeds([{"genre": "waltz", "joints": still}, {"genre": "cha-cha", "joints": j},
-                      {"genre": "waltz", "joints": still[:40]}], REF)
+    sp = body_speeds(["waltz", "cha-cha", "waltz"], [b3.retarget(x, REF) for x in (still, j, still[:40])])
     assert list(sp) == ["cha-cha", "waltz"] and len(sp["waltz"]) == 79 + 39 and len(sp["cha-cha"]) == 119
     assert np.abs(sp["waltz"]).max() < 1e-6 and sp["cha-cha"].mean() > 0.05
 

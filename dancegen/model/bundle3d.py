@@ -74,7 +74,7 @@ class Bundle3DMeta(ModelMeta):
     def body_speed(self, genre: str | None = None, per_genre: bool = True) -> float | None:
         """The training dances' mean body speed (joints relative to the root, m/s): the genre's own
         where the file has it and ``per_genre``, else all genres' (``ref_body_speed``)."""
-        if per_genre and genre in (self.genre_body_speed or {}):
+        if per_genre and genre in self.genre_body_speed:
             return float(self.genre_body_speed[genre])
         return self.ref_body_speed
 

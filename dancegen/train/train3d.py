@@ -121,7 +121,7 @@ def build_dataset(cfg: Run3DConfig, progress=True, with_motion_only: bool = Fals
     """Takes -> ``(clips, meta)``: the music-paired training clips (each take on the reference
     skeleton and, with ``cfg.mirror``, its mirror image: ``x`` pose vectors, ``xn`` standardised,
     ``fn`` standardised music features, ``genre`` index (with ``mirror_style``, a mirror image's is
-its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) and the model
+    its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) and the model
     metadata. ``with_motion_only``: the motion-only takes follow as clips without music (``x``,
     ``xn``, ``name``, ``paired`` False; mirrored too), e.g. for a motion codebook; the statistics
     are the paired clips' either way. ``pose_stats``: ``(mean, std)`` of the pose vectors to use
@@ -146,8 +146,8 @@ its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) an
     genres = sorted({t["genre"] for t in takes})
     clips = []
     style = bool(getattr(cfg, "mirror_style", False))
-    for t in takes:
-        j = b3.retarget(t["joints"], ref)
+    on_ref = [b3.retarget(t["joints"], ref) for t in takes + extra]   # every take once on the reference skeleton
+    for t, j in zip(takes, on_ref):
         versions = [j, b3.mirror3d(j)] if cfg.mirror else [j]
         for i, v in enumerate(versions):
             g = genres.index(t["genre"]) + (len(genres) if style and i == 1 else 0)
@@ -162,11 +162,11 @@ its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) an
     # seed pool: real poses from every take (motion-only ones included), standardised later
     rng = np.random.default_rng(0)
     seeds = []
-    for t in takes + extra:
-        x = motion3d.encode(b3.retarget(t["joints"], ref), 25.0)
+    for j in on_ref:
+        x = motion3d.encode(j, 25.0)
         seeds.append(x[rng.choice(len(x), size=min(8, len(x)), replace=False)])
-    speed = np.concatenate([joint_speed(b3.retarget(t["joints"], ref), 25.0, difference="steps") for t in takes])
-    body = body_speeds(takes, ref)
+    speed = np.concatenate([joint_speed(j, 25.0, difference="steps") for j in on_ref[:len(takes)]])
+    body = body_speeds([t["genre"] for t in takes], on_ref[:len(takes)])
     meta = dict(ref_body_speed=float(np.concatenate(list(body.values())).mean()),
                 genre_body_speed={g: float(v.mean()) for g, v in body.items()}, feature_config=fcfg.to_dict(), feature_stats=fstats.to_dict(), pose_mean=mean.tolist(),
                 pose_std=std.tolist(), ref_lengths=ref.tolist(), genres=genres,
@@ -176,24 +176,21 @@ its genre's + the number of genres), ``mirrored``, ``name``, ``paired`` True) an
     for c in clips:
         c["xn"] = ((c["x"] - mean) / std).astype(np.float32)
         c["fn"] = fstats.apply(c["feats"]).astype(np.float32)
-    for t in extra if with_motion_only else ():
-        j = b3.retarget(t["joints"], ref)
+    for t, j in zip(extra, on_ref[len(takes):]) if with_motion_only else ():
         for v in ([j, b3.mirror3d(j)] if cfg.mirror else [j]):
             x = motion3d.encode(v, 25.0)
             clips.append({"x": x, "xn": ((x - mean) / std).astype(np.float32), "name": t["name"], "paired": False})
     return clips, meta
 
 
-def body_speeds(takes, ref) -> dict:
-    """``{genre: per-frame body speed (m/s)}`` of ``takes`` on the reference skeleton ``ref``: the
-    mean speed of the joints relative to the root, frame to frame (a mirror image moves as fast).
-    The model file keeps the mean of all and of each genre (``ref_body_speed``, ``genre_body_speed``)."""
-    from .. import body3d as b3
-
+def body_speeds(genres: list, joints: list, fps: float = 25.0) -> dict:
+    """``{genre: per-frame body speed (m/s)}`` of takes ``joints`` (each ``(T, 17, 3)`` on the
+    reference skeleton) of ``genres``: the mean speed of the joints relative to the root, step by
+    step (as the governor measures it; a mirror image moves as fast). The model file keeps the mean
+    of all and of each genre (``ref_body_speed``, ``genre_body_speed``)."""
     out = {}
-    for t in takes:
-        j = b3.retarget(t["joints"], ref)
-        out.setdefault(t["genre"], []).append(np.linalg.norm(np.diff(j - j[:, :1], axis=0), axis=-1).mean(1) * 25.0)
+    for g, j in zip(genres, joints):
+        out.setdefault(g, []).append(joint_speed(j - j[:, :1], fps, difference="steps"))
     return {g: np.concatenate(v) for g, v in sorted(out.items())}
 
 
